@@ -1,0 +1,31 @@
+with source as (
+    select * from {{ source('barometer', 'indicator_values') }}
+),
+
+current_loads as (
+    -- Every export file is a full snapshot of what it covers, so only its latest load counts.
+    select
+        source_file,
+        arg_max(load_id, loaded_at) as load_id
+    from source
+    group by source_file
+),
+
+renamed as (
+    select
+        source.indicator_code::varchar as indicator_code,
+        source.municipality_code::varchar as municipality_code,
+        source.year::integer as year,
+        source.population_group::varchar as population_group,
+        source.value::double as value,
+        source.is_suppressed::boolean as is_suppressed,
+        source.suppression_marker::varchar as suppression_marker,
+        source.unit::varchar as unit,
+        source.load_id::varchar as source_load_id,
+        source.source_file::varchar as source_file,
+        source.source_line::integer as source_line
+    from source
+    inner join current_loads using (source_file, load_id)
+)
+
+select * from renamed

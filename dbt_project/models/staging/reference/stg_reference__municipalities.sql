@@ -1,0 +1,14 @@
+with source as (
+    select * from {{ ref('municipalities') }}
+),
+
+renamed as (
+    select
+        lpad(trim(municipality_code), 3, '0')::varchar as municipality_code,
+        municipality_name::varchar as municipality_name,
+        nullif(trim(region_code), '')::varchar as region_code,
+        nullif(trim(region_name), '')::varchar as region_name
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,57 @@
+"""Transform: the dbt project as Dagster assets, one ``@dbt_assets`` step per layer.
+
+Splitting by layer lets the blocking raw-data checks stand between extract and staging, and the
+mart checks between the marts and publishing.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+# The manifest is prepared once at set-up (`make` runs `dbt parse`), never per run.
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+STAGING_SELECT = "resource_type:seed path:models/staging"
+MARTS_SELECT = "path:models/marts"
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys mirror the warehouse schemas (``marts/fct_target_gap``)."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id)
+        if node is None or node["resource_type"] == "source":
+            return spec
+        return spec.replace_attributes(
+            key=dg.AssetKey([node["schema"], node["name"]]),
+            group_name="transform",
+        )
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=STAGING_SELECT,
+    name="dbt_staging",
+    dagster_dbt_translator=WarehouseTranslator(),
+    project=dbt_project,
+)
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Reference seeds and staging views, with their dbt data tests."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=MARTS_SELECT,
+    name="dbt_marts",
+    dagster_dbt_translator=WarehouseTranslator(),
+    project=dbt_project,
+)
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Marts with enforced contracts, their data tests and the unit tests of the gap logic."""
+    yield from dbt.cli(["build"], context=context).stream()

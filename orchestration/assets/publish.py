@@ -1,0 +1,37 @@
+"""Publish: the validated marts become the serving file that BI tools read."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from orchestration.publish import publish_schema
+from orchestration.settings import Settings
+
+MART_TABLES = ["dim_indicator", "dim_municipality", "fct_indicator_values", "fct_target_gap"]
+
+
+@dg.asset(
+    key="serving",
+    deps=[dg.AssetKey(["marts", table]) for table in MART_TABLES],
+    group_name="publish",
+    kinds={"duckdb", "parquet"},
+    description=(
+        "warehouse/serving.duckdb (schema marts) and Parquet copies, replaced atomically once "
+        "every blocking check has passed. BI tools open this file read-only."
+    ),
+    required_resource_keys={"settings", "duckdb"},
+)
+def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings: Settings = context.resources.settings
+    duckdb: DuckDBResource = context.resources.duckdb
+    with duckdb.get_connection() as con:
+        counts = publish_schema(
+            con, "marts", MART_TABLES, settings.serving_path, settings.parquet_dir
+        )
+    context.log.info(f"Published {settings.serving_path}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(settings.serving_path)),
+            "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
+            **{f"rows/{table}": count for table, count in counts.items()},
+        }
+    )

@@ -1,0 +1,59 @@
+"""Turn a finished refresh run into a short text an analyst can read."""
+
+from __future__ import annotations
+
+import duckdb
+import dagster as dg
+
+from orchestration.settings import Settings
+
+
+def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: float) -> str:
+    evaluations = result.get_asset_check_evaluations()
+    passed = sum(e.passed for e in evaluations)
+    lines = [
+        f"Nightly refresh {'succeeded' if result.success else 'FAILED'} in {seconds:.1f} s "
+        f"(run {result.run_id}).",
+        f"Quality checks: {passed} passed, {len(evaluations) - passed} failed.",
+    ]
+    if result.success:
+        lines.append(f"Published {settings.serving_path}:")
+        lines += [f"  {table}: {rows} rows" for table, rows in _published_rows(settings)]
+    else:
+        lines += failure_lines(result)
+        lines.append(f"The published file {settings.serving_path} was left as it was.")
+    return "\n".join(lines)
+
+
+def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What failed and why: failed checks first, then failed steps that are not mere echoes."""
+    lines = []
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            lines.append(
+                f"Check '{evaluation.check_name}' on {evaluation.asset_key.to_user_string()} "
+                f"failed: {evaluation.description or 'see the run in the Dagster UI'}"
+            )
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            reason = error.message.strip() if error else "unknown error"
+            if error and error.cause and "Failure" not in error.cls_name:
+                reason = error.cause.message.strip()
+            lines.append(f"Step '{event.step_key}' failed: {reason}")
+    skipped = sorted(
+        event.step_key for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_SKIPPED
+    )
+    if skipped:
+        lines.append(f"Not run because of the failure: {', '.join(skipped)}")
+    return lines
+
+
+def _published_rows(settings: Settings) -> list[tuple[str, int]]:
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "order by 1"
+        ).fetchall()
+        return [(t, con.execute(f"select count(*) from {t}").fetchone()[0]) for (t,) in tables]

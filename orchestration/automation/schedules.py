@@ -1,0 +1,25 @@
+"""The nightly refresh: one job over every asset and check, and its 02:00 schedule."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# DuckDB allows a single writer: run every step in one process, one after the other.
+nightly_refresh = dg.define_asset_job(
+    "nightly_refresh",
+    selection=dg.AssetSelection.all(),
+    description=(
+        "Extract the barometer exports, gate them, build the dbt marts, gate them and publish "
+        "warehouse/serving.duckdb."
+    ),
+    executor_def=dg.in_process_executor,
+)
+
+nightly_refresh_schedule = dg.ScheduleDefinition(
+    name="nightly_refresh_at_0200",
+    job=nightly_refresh,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Europe/Copenhagen",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Runs the nightly refresh at 02:00 Copenhagen time (stopped until switched on).",
+)

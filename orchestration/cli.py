@@ -1,0 +1,45 @@
+"""``barometer``: the warehouse from the command line (refresh headlessly, generate sample data)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from orchestration.settings import REFERENCE_DIR, Settings, apply_process_env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="barometer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("refresh", help="run the nightly refresh now, without the daemon")
+    generate = commands.add_parser(
+        "generate-barometer", help="write the deterministic sample barometer exports"
+    )
+    generate.add_argument("--out", type=Path, default=Path("seeds/barometer"))
+    args = parser.parse_args(argv)
+
+    if args.command == "refresh":
+        return refresh(Settings.from_env())
+    from orchestration.sample_data.barometer import write_barometer_exports
+
+    for path in write_barometer_exports(args.out, REFERENCE_DIR):
+        print(path)
+    return 0
+
+
+def refresh(settings: Settings) -> int:
+    """Run the ``nightly_refresh`` job in this process; print a summary or what failed."""
+    apply_process_env(settings)
+    started = time.monotonic()
+    from orchestration.automation.report import run_summary
+    from orchestration.automation.run import run_nightly_refresh
+
+    result = run_nightly_refresh(settings)
+    print(run_summary(result, settings, time.monotonic() - started))
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
