@@ -50,6 +50,7 @@ def publish_schema(
         _export_parquet(con, schema, tables, parquet_dir)
         os.replace(staging_path, serving_path)
     finally:
+        con.execute(f"detach database if exists {alias}")
         staging_path.unlink(missing_ok=True)
     return counts
 

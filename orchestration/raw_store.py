@@ -76,7 +76,9 @@ def append_barometer_load(
     """Append one file's parsed rows as a new load, in one transaction."""
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     load_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{sha256[:12]}"
-    frame = pd.DataFrame([asdict(row) for row in rows], columns=list(IndicatorValue.__annotations__))
+    frame = pd.DataFrame(
+        [asdict(row) for row in rows], columns=list(IndicatorValue.__annotations__)
+    )
     frame.insert(0, "load_id", load_id)
     frame.insert(1, "source_file", source_file)
     frame.insert(2, "source_sha256", sha256)

@@ -42,7 +42,9 @@ def barometer_indicator_values(context: dg.AssetExecutionContext) -> dg.Material
                     description=f"Cannot read the barometer export {error}",
                     metadata={"file": str(path), "line": error.line, "column": error.column or ""},
                 ) from None
-        loads = [raw_store.append_barometer_load(con, p.name, sha, rows) for p, sha, rows in changed]
+        loads = [
+            raw_store.append_barometer_load(con, p.name, sha, rows) for p, sha, rows in changed
+        ]
         total_rows = con.execute(f"select count(*) from {raw_store.BAROMETER_TABLE}").fetchone()[0]
 
     for load in loads:
@@ -63,5 +65,7 @@ def _loads_table(loads: list[raw_store.FileLoad]) -> str:
     if not loads:
         return "No file changed since the last load."
     lines = ["| file | rows | load_id | sha256 |", "|---|---:|---|---|"]
-    lines += [f"| {x.source_file} | {x.rows} | {x.load_id} | {x.source_sha256[:12]} |" for x in loads]
+    lines += [
+        f"| {x.source_file} | {x.rows} | {x.load_id} | {x.source_sha256[:12]} |" for x in loads
+    ]
     return "\n".join(lines)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import duckdb
 import dagster as dg
+import duckdb
 
 from orchestration.settings import Settings
 
@@ -42,7 +42,8 @@ def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
                 reason = error.cause.message.strip()
             lines.append(f"Step '{event.step_key}' failed: {reason}")
     skipped = sorted(
-        event.step_key for event in result.all_events
+        event.step_key
+        for event in result.all_events
         if event.event_type == dg.DagsterEventType.STEP_SKIPPED
     )
     if skipped:
@@ -53,7 +54,6 @@ def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
 def _published_rows(settings: Settings) -> list[tuple[str, int]]:
     with duckdb.connect(str(settings.serving_path), read_only=True) as con:
         tables = con.execute(
-            "select table_schema || '.' || table_name from information_schema.tables "
-            "order by 1"
+            "select table_schema || '.' || table_name from information_schema.tables order by 1"
         ).fetchall()
         return [(t, con.execute(f"select count(*) from {t}").fetchone()[0]) for (t,) in tables]

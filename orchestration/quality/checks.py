@@ -13,9 +13,7 @@ CHECK_NAME = "great_expectations"
 
 def suite_checks(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
     """One step that runs every suite of a layer; a failed suite blocks everything downstream."""
-    specs = {
-        dg.AssetCheckKey(dg.AssetKey(list(s.asset_key)), CHECK_NAME): s for s in suites
-    }
+    specs = {dg.AssetCheckKey(dg.AssetKey(list(s.asset_key)), CHECK_NAME): s for s in suites}
 
     @dg.multi_asset_check(
         name=name,

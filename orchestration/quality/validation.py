@@ -47,14 +47,28 @@ def validate_frame(frame: pd.DataFrame, suite: Suite, parameters: dict) -> Suite
         .add_batch_definition_whole_dataframe("whole_table")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    gx_suite = gx.ExpectationSuite(
-        name=suite.name, expectations=suite.definition["expectations"]
-    )
+    gx_suite = gx.ExpectationSuite(name=suite.name, expectations=build_expectations(suite))
     results = batch.validate(
         gx_suite, expectation_parameters=parameters, result_format={"result_format": "COMPLETE"}
     )
     failed = [_failure(r, frame) for r in results.results if not r.success]
     return SuiteResult(suite.name, len(frame), len(results.results), failed)
+
+
+def build_expectations(suite: Suite) -> list:
+    """The suite's expectations as GE objects. Unlike ``ExpectationSuite(expectations=[dict])``,
+    which logs and silently drops an expectation it cannot build, this raises on any typo."""
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    _import_gx()
+    return [
+        ExpectationConfiguration(
+            type=item["type"], kwargs=item["kwargs"], meta=item.get("meta")
+        ).to_domain_obj()
+        for item in suite.definition["expectations"]
+    ]
 
 
 def _failure(result, frame: pd.DataFrame) -> FailedExpectation:

@@ -16,18 +16,19 @@ from pathlib import Path
 # Markers the barometer and Danmarks Statistik use for a suppressed or unavailable cell.
 SUPPRESSION_MARKERS = frozenset({"..", ".", "-", "x", ""})
 
-# Export header (lower-cased) -> field name.
+# Export header -> field name; headers match whatever their case.
 COLUMNS = {
-    "område": "area_name",
-    "indikator nr.": "indicator_code",
-    "indikator": "indicator_name",
-    "kommunenr.": "municipality_code",
-    "kommune": "municipality_name",
-    "år": "year",
-    "befolkningsgruppe": "population_group",
-    "værdi": "value",
-    "enhed": "unit",
+    "Område": "area_name",
+    "Indikator nr.": "indicator_code",
+    "Indikator": "indicator_name",
+    "Kommunenr.": "municipality_code",
+    "Kommune": "municipality_name",
+    "År": "year",
+    "Befolkningsgruppe": "population_group",
+    "Værdi": "value",
+    "Enhed": "unit",
 }
+_FIELD_BY_HEADER = {name.lower(): field for name, field in COLUMNS.items()}
 
 POPULATION_GROUPS = {
     "indvandrere og efterkommere med ikke-vestlig oprindelse": "nonwestern",
@@ -75,10 +76,12 @@ def parse_danish_number(text: str) -> float:
 
 def parse_barometer_file(path: Path) -> list[IndicatorValue]:
     """Parse one export file; the error names the file as given."""
+    data = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ExportFormatError(path.name, 1, None, f"not UTF-8 text ({error.reason})") from None
+        line = data[: error.start].count(b"\n") + 1
+        raise ExportFormatError(path.name, line, None, f"not UTF-8 text ({error.reason})") from None
     return parse_barometer_text(text, path.name)
 
 
@@ -88,6 +91,7 @@ def parse_barometer_text(text: str, source: str) -> list[IndicatorValue]:
     if not header:
         raise ExportFormatError(source, 1, None, "the file is empty")
     positions = _column_positions(header, source)
+    names = {field: header[index].strip() for field, index in positions.items()}
     rows = []
     for record in reader:
         line = reader.line_num
@@ -98,14 +102,14 @@ def parse_barometer_text(text: str, source: str) -> list[IndicatorValue]:
                 source, line, None, f"expected {len(header)} fields, found {len(record)}"
             )
         fields = {name: record[index].strip() for name, index in positions.items()}
-        rows.append(_typed_row(fields, line, source))
+        rows.append(_typed_row(fields, names, line, source))
     return rows
 
 
 def _column_positions(header: list[str], source: str) -> dict[str, int]:
     positions = {}
     for index, name in enumerate(header):
-        field = COLUMNS.get(name.strip().lower())
+        field = _FIELD_BY_HEADER.get(name.strip().lower())
         if field:
             positions[field] = index
     missing = [name for name, field in COLUMNS.items() if field not in positions]
@@ -114,15 +118,16 @@ def _column_positions(header: list[str], source: str) -> dict[str, int]:
     return positions
 
 
-def _typed_row(fields: dict[str, str], line: int, source: str) -> IndicatorValue:
-    def fail(column: str, reason: str) -> ExportFormatError:
-        header = next(name for name, field in COLUMNS.items() if field == column)
-        return ExportFormatError(source, line, header, reason)
+def _typed_row(
+    fields: dict[str, str], names: dict[str, str], line: int, source: str
+) -> IndicatorValue:
+    def fail(field: str, reason: str) -> ExportFormatError:
+        return ExportFormatError(source, line, names[field], reason)
 
     code = fields["municipality_code"]
-    if not code.isdigit() or len(code) > 4 or int(code) > 999:
+    if not (code.isascii() and code.isdigit()) or len(code) > 4 or int(code) > 999:
         raise fail("municipality_code", f"'{code}' is not a municipality code")
-    if not fields["year"].isdigit():
+    if not (fields["year"].isascii() and fields["year"].isdigit()):
         raise fail("year", f"'{fields['year']}' is not a year")
     group = POPULATION_GROUPS.get(fields["population_group"].lower())
     if group is None:

@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make refresh` and `make test`. Each creates the venv and
+# prepares the dbt manifest when missing or stale, and re-uses them otherwise.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f) \
+	dbt_project/dbt_project.yml $(wildcard seeds/reference/*.csv)
+
+export DAGSTER_HOME := $(CURDIR)/.dagster
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_DISABLE_TELEMETRY := true
+
+.PHONY: refresh test dev bench lint clean
+
+refresh: $(MANIFEST)
+	$(BIN)/barometer refresh
+
+test: $(MANIFEST)
+	$(BIN)/pytest
+
+dev: $(MANIFEST)
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check orchestration tests bench
+
+clean:
+	rm -rf warehouse dbt_project/target dbt_project/logs
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# dagster-dbt reads the manifest when the code location loads: parse once at set-up, not per run.
+$(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	touch $@

@@ -1,0 +1,67 @@
+"""The code location as the Dagster UI shows it: graph, layers, gates, job and schedule."""
+
+import dagster as dg
+import pytest
+
+RAW = dg.AssetKey(["raw", "barometer_indicator_values"])
+MARTS = [
+    dg.AssetKey(["marts", t])
+    for t in ["dim_indicator", "dim_municipality", "fct_indicator_values", "fct_target_gap"]
+]
+
+
+@pytest.fixture(scope="module")
+def defs(dbt_manifest):
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_asset_graph_runs_raw_to_staging_to_marts_to_serving(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {
+        "raw/barometer_indicator_values",
+        "reference/indicators",
+        "reference/municipalities",
+        "reference/targets",
+        "staging/stg_barometer__indicator_values",
+        "marts/fct_target_gap",
+        "serving",
+    } <= keys
+    staging = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
+    assert graph.get(staging).parent_keys == {RAW}
+    assert graph.get(dg.AssetKey(["marts", "fct_indicator_values"])).parent_keys == {staging}
+    assert graph.get(dg.AssetKey("serving")).parent_keys == set(MARTS)
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["raw/barometer_indicator_values"] == "extract"
+    assert groups["marts/fct_target_gap"] == "transform"
+    assert groups["serving"] == "publish"
+
+
+def test_each_layer_is_its_own_step_so_gates_stand_between_them(defs):
+    graph = defs.resolve_asset_graph()
+    node_of = {key: graph.get(key).assets_def.node_def.name for key in graph.get_all_asset_keys()}
+    assert node_of[dg.AssetKey(["staging", "stg_barometer__indicator_values"])] == "dbt_staging"
+    assert {node_of[key] for key in MARTS} == {"dbt_marts"}
+
+
+def test_great_expectations_gates_the_raw_table_and_every_mart_and_block(defs):
+    specs = [
+        spec
+        for checks in defs.asset_checks
+        for spec in checks.check_specs
+        if spec.name == "great_expectations"
+    ]
+    assert {spec.asset_key for spec in specs} == {RAW, *MARTS}
+    assert all(spec.blocking for spec in specs)
+
+
+def test_nightly_job_runs_in_one_process_at_two_in_copenhagen(defs):
+    job = defs.resolve_job_def("nightly_refresh")
+    assert job.executor_def.name == "in_process"
+    schedule = defs.resolve_schedule_def("nightly_refresh_at_0200")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Europe/Copenhagen"
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert schedule.job_name == "nightly_refresh"

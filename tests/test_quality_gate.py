@@ -1,0 +1,103 @@
+"""Realistic broken exports stop the night at the raw check and leave serving.duckdb untouched."""
+
+import hashlib
+import re
+
+import pytest
+from conftest import refresh
+
+from orchestration.cli import main
+
+NONWESTERN = "Indvandrere og efterkommere med ikke-vestlig oprindelse"
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rewrite(path, change) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(change(lines)) + "\n", encoding="utf-8")
+
+
+def truncate(lines):
+    # A download cut off at 70 %: the employment rate (1.2) loses its last municipalities.
+    return lines[: int(len(lines) * 0.7)]
+
+
+def as_fractions(lines):
+    # Indicator 1.2 delivered as fractions: 58,4 -> 0,584.
+    def scale(line):
+        cells = line.split(";")
+        if cells[1] == "1.2" and cells[7] != "..":
+            cells[7] = f"{float(cells[7].replace(',', '.')) / 100:.3f}".replace(".", ",")
+        return ";".join(cells)
+
+    return [lines[0]] + [scale(line) for line in lines[1:]]
+
+
+def out_of_range(lines):
+    # One employment rate of 158,4 %.
+    cells = lines[100].split(";")
+    cells[7] = "158,4"
+    return lines[:100] + [";".join(cells)] + lines[101:]
+
+
+def unknown_municipality(lines):
+    # An extra row for a municipality code that does not exist.
+    return lines + [f"Arbejde;1.2;Beskæftigelsesfrekvens;999;Ukendt;2015;{NONWESTERN};55,0;pct."]
+
+
+@pytest.mark.parametrize(
+    ("break_export", "expectation", "column"),
+    [
+        (truncate, "expect_column_values_to_be_between", "municipalities_reporting"),
+        (as_fractions, "expect_column_values_to_be_between", "value"),
+        (out_of_range, "expect_column_values_to_be_between", "value"),
+        (unknown_municipality, "expect_column_values_to_be_in_set", "municipality_code"),
+    ],
+    ids=["truncated", "fractions", "out_of_range", "unknown_municipality"],
+)
+def test_broken_export_fails_at_the_gate(published_copy, break_export, expectation, column):
+    serving_before = sha256(published_copy.serving_path)
+    rewrite(published_copy.source_dir / "barometer_1_arbejde.csv", break_export)
+
+    result = refresh(published_copy)
+
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_key.to_user_string() for e in failed] == ["raw/barometer_indicator_values"]
+    assert f"{expectation} on {column}" in failed[0].description
+    assert "failing_rows_sample" in failed[0].metadata
+    # Nothing downstream ran: the published file is byte-identical.
+    materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
+    assert materialized == {"raw/barometer_indicator_values"}
+    assert sha256(published_copy.serving_path) == serving_before
+
+
+def test_refresh_command_says_what_failed(published_copy, capsys):
+    rewrite(published_copy.source_dir / "barometer_1_arbejde.csv", as_fractions)
+
+    assert main(["refresh"]) == 1
+
+    out = capsys.readouterr().out
+    assert "Nightly refresh FAILED" in out
+    assert "Check 'great_expectations' on raw/barometer_indicator_values failed" in out
+    assert "expect_column_values_to_be_between on value" in out
+    assert "was left as it was" in out
+
+
+def test_unreadable_export_names_file_line_and_column(published_copy):
+    serving_before = sha256(published_copy.serving_path)
+    rewrite(
+        published_copy.source_dir / "barometer_1_arbejde.csv",
+        lambda lines: lines[:5] + [re.sub(r";(\d{4});", ";20x2;", lines[5])] + lines[6:],
+    )
+
+    result = refresh(published_copy)
+
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message
+    assert "barometer_1_arbejde.csv, line 6, column 'År'" in message
+    assert sha256(published_copy.serving_path) == serving_before

@@ -1,0 +1,97 @@
+"""The sample barometer exports: reproducible byte for byte, and realistic where it matters."""
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from orchestration.sample_data.barometer import write_barometer_exports
+from orchestration.sources.barometer import IndicatorValue, parse_barometer_file
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SEEDS = PROJECT_ROOT / "seeds" / "barometer"
+REFERENCE = PROJECT_ROOT / "seeds" / "reference"
+HOUSING_YEARS = range(2018, 2025)
+
+
+def series(
+    rows: list[IndicatorValue], indicator: str, municipality: str, group: str
+) -> dict[int, float | None]:
+    return {
+        r.year: r.value
+        for r in rows
+        if (r.indicator_code, r.municipality_code, r.population_group)
+        == (indicator, municipality, group)
+    }
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> list[Path]:
+    """Generated once per module: the files are a few MB and every test only reads them."""
+    return write_barometer_exports(tmp_path_factory.mktemp("barometer"), REFERENCE)
+
+
+@pytest.fixture(scope="module")
+def rows(generated) -> list[IndicatorValue]:
+    return [value for path in generated for value in parse_barometer_file(path)]
+
+
+def test_generated_files_match_the_committed_seeds_byte_for_byte(generated):
+    committed = sorted(SEEDS.glob("*.csv"))
+    assert [p.name for p in generated] == [p.name for p in committed]
+    for new, old in zip(generated, committed, strict=True):
+        # Compare bytes, not parsed rows: line ends and number formatting are part of the format.
+        assert new.read_bytes() == old.read_bytes(), f"{new.name} differs from the seed"
+
+
+def test_generated_files_parse_without_errors(rows):
+    assert len(rows) > 20_000
+    assert {r.unit for r in rows} == {"pct", "pp", "count"}
+
+
+def test_every_indicator_and_year_covers_all_99_municipalities(rows):
+    with (REFERENCE / "municipalities.csv").open(encoding="utf-8", newline="") as handle:
+        reference_codes = {m["municipality_code"] for m in csv.DictReader(handle)}
+    assert len(reference_codes) == 99  # 98 municipalities plus the national total, 000
+    codes = {}
+    for r in rows:
+        codes.setdefault((r.indicator_code, r.year, r.population_group), set()).add(
+            r.municipality_code
+        )
+    assert {key: len(found) for key, found in codes.items()} == dict.fromkeys(codes, 99)
+    assert all(found == reference_codes for found in codes.values())
+
+
+def test_no_row_is_duplicated(rows):
+    keys = Counter(
+        (r.indicator_code, r.municipality_code, r.year, r.population_group) for r in rows
+    )
+    assert keys.most_common(1)[0][1] == 1
+
+
+def test_copenhagen_employment_rate_rises_from_about_49_to_about_62(rows):
+    employment = series(rows, "1.2", "101", "nonwestern")
+    assert employment[2012] == pytest.approx(49, abs=1)
+    assert employment[2023] == pytest.approx(62, abs=1)
+    assert employment[2023] - employment[2012] > 10
+
+
+def test_copenhagen_parallel_societies_fall_to_zero(rows):
+    copenhagen = series(rows, "8.1", "101", "all")
+    assert [copenhagen[year] for year in HOUSING_YEARS] == [7, 6, 3, 3, 1, 0, 0]
+
+
+def test_national_parallel_societies_match_the_published_counts(rows):
+    national = series(rows, "8.1", "000", "all")
+    assert [national[year] for year in HOUSING_YEARS] == [29, 28, 15, 12, 10, 12, 8]
+
+
+def test_municipal_parallel_societies_add_up_to_the_national_count(rows):
+    housing = [r for r in rows if r.indicator_code == "8.1"]
+    assert {r.year for r in housing} == set(HOUSING_YEARS)
+    for year in HOUSING_YEARS:
+        national = [r.value for r in housing if r.year == year and r.municipality_code == "000"]
+        municipal = [r.value for r in housing if r.year == year and r.municipality_code != "000"]
+        assert len(municipal) == 98
+        assert sum(municipal) == national[0], f"8.1 does not add up in {year}"
