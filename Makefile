@@ -37,5 +37,5 @@ $(INSTALLED): pyproject.toml
 
 # dagster-dbt reads the manifest when the code location loads: parse once at set-up, not per run.
 $(MANIFEST): $(INSTALLED) $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet
+	$(BIN)/barometer prepare
 	touch $@

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import REFERENCE_DIR, Settings, apply_process_env
+from orchestration.settings import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    REFERENCE_DIR,
+    Settings,
+    apply_process_env,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="barometer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("refresh", help="run the nightly refresh now, without the daemon")
+    commands.add_parser("prepare", help="parse the dbt project once, so runs start fast")
     generate = commands.add_parser(
         "generate-barometer", help="write the deterministic sample barometer exports"
     )
@@ -22,11 +31,24 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "refresh":
         return refresh(Settings.from_env())
+    if args.command == "prepare":
+        return prepare(Settings.from_env())
     from orchestration.sample_data.barometer import write_barometer_exports
 
     for path in write_barometer_exports(args.out, REFERENCE_DIR):
         print(path)
     return 0
+
+
+def prepare(settings: Settings) -> int:
+    """Write the dbt manifest that the code location loads, and dbt's partial-parse state.
+
+    dbt reuses that state only when the profile is the same, so parse with the warehouse path
+    that runs will use.
+    """
+    command = [str(DBT_EXECUTABLE), "parse", "--quiet"]
+    env = {**os.environ, **settings.subprocess_env()}
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env).returncode
 
 
 def refresh(settings: Settings) -> int:
