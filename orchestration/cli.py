@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -17,12 +18,27 @@ from orchestration.settings import (
     apply_process_env,
 )
 
+PARSE_KEYS = (
+    "indicator_code",
+    "municipality_code",
+    "year",
+    "population_group",
+    "value",
+    "is_suppressed",
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="barometer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("refresh", help="run the nightly refresh now, without the daemon")
     commands.add_parser("prepare", help="parse the dbt project once, so runs start fast")
+    parse = commands.add_parser(
+        "parse", help="show how an export would be read, one JSON row per line, loading nothing"
+    )
+    parse.add_argument("path", type=Path)
+    parse.add_argument("--indicator", help="the indicator of a file that names none (StatBank)")
+    parse.add_argument("--sheet", help="the sheet of an .xlsx file (default: the first)")
     generate = commands.add_parser(
         "generate-barometer", help="write the deterministic sample barometer exports"
     )
@@ -33,10 +49,36 @@ def main(argv: list[str] | None = None) -> int:
         return refresh(Settings.from_env())
     if args.command == "prepare":
         return prepare(Settings.from_env())
+    if args.command == "parse":
+        return parse_file(args.path, args.indicator, args.sheet)
     from orchestration.sample_data.barometer import write_barometer_exports
 
     for path in write_barometer_exports(args.out, REFERENCE_DIR):
         print(path)
+    return 0
+
+
+def parse_file(path: Path, indicator: str | None, sheet: str | None) -> int:
+    """Rows as JSON lines on stdout; warnings, rejects and a summary on stderr."""
+    from orchestration.sources.barometer import ExportFormatError, parse_export
+    from orchestration.sources.reference import load_reference
+
+    try:
+        result = parse_export(path, load_reference(REFERENCE_DIR), indicator=indicator, sheet=sheet)
+    except (ExportFormatError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for row in result.rows:
+        print(json.dumps({key: getattr(row, key) for key in PARSE_KEYS}, ensure_ascii=False))
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for reject in result.rejects:
+        print(f"reject: {path.name}, line {reject.source_line}: {reject.reason}", file=sys.stderr)
+    print(
+        f"{path.name}: {result.layout}; {result.extracted} values read, {len(result.rows)} rows, "
+        f"{len(result.rejects)} rejected",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -7,9 +7,11 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.dbt import dbt_marts, dbt_project, dbt_staging
-from orchestration.assets.extract import barometer_indicator_values
+from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import serving
+from orchestration.automation.freshness import freshness_checks, freshness_sensor
 from orchestration.automation.schedules import nightly_refresh, nightly_refresh_schedule
+from orchestration.automation.sensors import barometer_drop_folder
 from orchestration.quality.checks import suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.settings import (
@@ -20,17 +22,24 @@ from orchestration.settings import (
 )
 
 
+# Every asset belongs to the integration data team: set once, not asset by asset.
+OWNERS = ["team:integrationsdata"]
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     apply_process_env(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    assets = [barometer_extract, dbt_staging, dbt_marts, serving]
     return dg.Definitions(
-        assets=[barometer_indicator_values, dbt_staging, dbt_marts, serving],
+        assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets),
         asset_checks=[
             suite_checks("raw_quality", load_suites(EXPECTATIONS_DIR, "raw_")),
             suite_checks("marts_quality", load_suites(EXPECTATIONS_DIR, "marts_")),
+            *freshness_checks,
         ],
         jobs=[nightly_refresh],
         schedules=[nightly_refresh_schedule],
+        sensors=[barometer_drop_folder, freshness_sensor],
         resources={
             "settings": settings,
             "duckdb": DuckDBResource(database=str(settings.warehouse_path)),

@@ -6,8 +6,9 @@ Nothing else in the project reads ``os.environ``: every path and switch comes fr
 from __future__ import annotations
 
 import os
+import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,16 @@ TELEMETRY_OFF = {
 }
 
 
+# Case data: CPR numbers are replaced by HMAC-SHA256 with this key at parse time. The default is
+# for development and tests only; every run that uses it logs a warning.
+DEV_PSEUDONYM_KEY = "barometer-dev-pseudonym-key-not-secret"
+
+
+def _split(value: str) -> list[str]:
+    """A list in one variable: items separated by commas, semicolons or whitespace."""
+    return [item for item in re.split(r"[,;\s]+", value) if item]
+
+
 def _path(value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else (PROJECT_ROOT / path)
@@ -35,6 +46,22 @@ def _path(value: str) -> Path:
 class Settings:
     warehouse_dir: Path
     source_dir: Path
+    drop_dir: Path | None = None
+    source_urls: tuple[str, ...] = ()
+    max_reject_share: float = 0.01
+    statbank_indicators: dict[str, str] = field(default_factory=dict)
+    excel_sheet: str | None = None
+    download_max_bytes: int = 50_000_000
+    download_timeout: float = 30.0
+    value_change_points: float = 5.0
+    cases_source_dir: Path = PROJECT_ROOT / "seeds" / "cases"
+    pseudonym_key: str = field(default=DEV_PSEUDONYM_KEY, repr=False)
+    min_cell: int = 5
+
+    @property
+    def uses_default_pseudonym_key(self) -> bool:
+        """True when BAROMETER_PSEUDONYM_KEY is unset: fine for development, never for real data."""
+        return self.pseudonym_key == DEV_PSEUDONYM_KEY
 
     @property
     def warehouse_path(self) -> Path:
@@ -47,6 +74,16 @@ class Settings:
         return self.warehouse_dir / "serving.duckdb"
 
     @property
+    def landing_dir(self) -> Path:
+        """The exact bytes of every file loaded, under landing/<load_id>/, with their sha256."""
+        return self.warehouse_dir / "landing"
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Files fetched from BAROMETER_SOURCE_URL, and the validators of the last fetch."""
+        return self.warehouse_dir / "downloads"
+
+    @property
     def parquet_dir(self) -> Path:
         """Parquet copies of the published marts, one file per table."""
         return self.warehouse_dir / "parquet"
@@ -54,14 +91,33 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
+        drop_dir = env.get("BAROMETER_DROP_DIR", "").strip()
         return cls(
             warehouse_dir=_path(env.get("BAROMETER_WAREHOUSE_DIR", "warehouse")),
             source_dir=_path(env.get("BAROMETER_SOURCE_DIR", "seeds/barometer")),
+            drop_dir=_path(drop_dir) if drop_dir else None,
+            source_urls=tuple(_split(env.get("BAROMETER_SOURCE_URL", ""))),
+            max_reject_share=float(env.get("BAROMETER_MAX_REJECT_SHARE", "0.01")),
+            statbank_indicators=dict(
+                item.split("=", 1) for item in _split(env.get("BAROMETER_STATBANK_INDICATORS", ""))
+            ),
+            excel_sheet=env.get("BAROMETER_EXCEL_SHEET") or None,
+            download_max_bytes=int(env.get("BAROMETER_DOWNLOAD_MAX_BYTES", "50000000")),
+            download_timeout=float(env.get("BAROMETER_DOWNLOAD_TIMEOUT", "30")),
+            value_change_points=float(env.get("ALERT_VALUE_CHANGE_POINTS", "5")),
+            cases_source_dir=_path(env.get("CASES_SOURCE_DIR", "seeds/cases")),
+            pseudonym_key=env.get("BAROMETER_PSEUDONYM_KEY") or DEV_PSEUDONYM_KEY,
+            min_cell=max(1, int(env.get("BAROMETER_MIN_CELL", "5"))),
         )
 
     def subprocess_env(self) -> dict[str, str]:
         """Variables the dbt subprocess needs: its profile reads the warehouse path from here."""
-        return {**TELEMETRY_OFF, "BAROMETER_DUCKDB_PATH": str(self.warehouse_path)}
+        return {
+            **TELEMETRY_OFF,
+            "BAROMETER_DUCKDB_PATH": str(self.warehouse_path),
+            # The small-cell threshold of the case marts, read by dbt's env_var() (macros/min_cell.sql).
+            "BAROMETER_MIN_CELL": str(self.min_cell),
+        }
 
 
 def apply_process_env(settings: Settings) -> None:

@@ -4,6 +4,7 @@ import dagster as dg
 import pytest
 
 RAW = dg.AssetKey(["raw", "barometer_indicator_values"])
+CURRENT_LOADS = dg.AssetKey(["raw", "barometer_current_loads"])
 MARTS = [
     dg.AssetKey(["marts", t])
     for t in ["dim_indicator", "dim_municipality", "fct_indicator_values", "fct_target_gap"]
@@ -30,11 +31,12 @@ def test_asset_graph_runs_raw_to_staging_to_marts_to_serving(defs):
         "serving",
     } <= keys
     staging = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
-    assert graph.get(staging).parent_keys == {RAW}
+    assert graph.get(staging).parent_keys == {RAW, CURRENT_LOADS}
     assert graph.get(dg.AssetKey(["marts", "fct_indicator_values"])).parent_keys == {staging}
     assert graph.get(dg.AssetKey("serving")).parent_keys == set(MARTS)
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups["raw/barometer_indicator_values"] == "extract"
+    assert groups["raw/barometer_rejects"] == "quality"
     assert groups["marts/fct_target_gap"] == "transform"
     assert groups["serving"] == "publish"
 
@@ -57,9 +59,29 @@ def test_great_expectations_gates_the_raw_table_and_every_mart_and_block(defs):
     assert all(spec.blocking for spec in specs)
 
 
+def test_every_asset_has_an_owner_and_a_description(defs):
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners == ["team:integrationsdata"], key
+        assert node.description, key
+
+
+def test_raw_data_and_the_published_file_report_stale_after_26_hours(defs):
+    freshness = {
+        spec.asset_key
+        for checks in defs.asset_checks
+        for spec in checks.check_specs
+        if spec.name == "freshness_check"
+    }
+    assert freshness == {RAW, dg.AssetKey("serving")}
+    defs.resolve_sensor_def("freshness_checks_sensor")
+
+
 def test_nightly_job_runs_in_one_process_at_two_in_copenhagen(defs):
     job = defs.resolve_job_def("nightly_refresh")
     assert job.executor_def.name == "in_process"
+    assert job.tags["dagster/max_runtime"] == str(3 * 60 * 60)
     schedule = defs.resolve_schedule_def("nightly_refresh_at_0200")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/Copenhagen"

@@ -8,7 +8,6 @@ from conftest import refresh
 
 from orchestration.cli import main
 
-NONWESTERN = "Indvandrere og efterkommere med ikke-vestlig oprindelse"
 
 
 def sha256(path) -> str:
@@ -44,8 +43,9 @@ def out_of_range(lines):
 
 
 def unknown_municipality(lines):
-    # An extra row for a municipality code that does not exist.
-    return lines + [f"Arbejde;1.2;Beskæftigelsesfrekvens;999;Ukendt;2015;{NONWESTERN};55,0;pct."]
+    # A code-list mix-up: Ærø (492) delivered under 499, a code that does not exist. Its 39
+    # lines are rejected, more than the 1 % a night tolerates.
+    return [line.replace(";492;", ";499;") for line in lines]
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def unknown_municipality(lines):
         (truncate, "expect_column_values_to_be_between", "municipalities_reporting"),
         (as_fractions, "expect_column_values_to_be_between", "value"),
         (out_of_range, "expect_column_values_to_be_between", "value"),
-        (unknown_municipality, "expect_column_values_to_be_in_set", "municipality_code"),
+        (unknown_municipality, "expect_column_values_to_be_between", "reject_share"),
     ],
     ids=["truncated", "fractions", "out_of_range", "unknown_municipality"],
 )
@@ -71,7 +71,7 @@ def test_broken_export_fails_at_the_gate(published_copy, break_export, expectati
     assert "failing_rows_sample" in failed[0].metadata
     # Nothing downstream ran: the published file is byte-identical.
     materialized = {m.asset_key.to_user_string() for m in result.get_asset_materialization_events()}
-    assert materialized == {"raw/barometer_indicator_values"}
+    assert all(key.startswith("raw/") for key in materialized)
     assert sha256(published_copy.serving_path) == serving_before
 
 

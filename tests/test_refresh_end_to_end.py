@@ -87,7 +87,7 @@ def test_a_second_refresh_of_the_same_input_changes_nothing(published, published
     raw_before = read_table(published_copy.warehouse_path, "raw.barometer_indicator_values")
     result = refresh(published_copy)
     assert result.success
-    extract = result.asset_materializations_for_node("raw__barometer_indicator_values")[0]
+    extract = result.asset_materializations_for_node("barometer_extract")[0]
     assert extract.metadata["files_loaded"].value == 0
     assert read_table(published_copy.warehouse_path, "raw.barometer_indicator_values") == raw_before
     for table in MARTS:

@@ -9,7 +9,9 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_duckdb import DuckDBResource
 
+from orchestration.assets.previews import table_metadata
 from orchestration.settings import DBT_PROJECT_DIR
 
 # The manifest is prepared once at set-up (`make` runs `dbt parse`), never per run.
@@ -30,6 +32,7 @@ class WarehouseTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(
             key=dg.AssetKey([node["schema"], node["name"]]),
             group_name="transform",
+            kinds={"dbt", "duckdb"},
         )
 
 
@@ -40,9 +43,9 @@ class WarehouseTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=WarehouseTranslator(),
     project=dbt_project,
 )
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
     """Reference seeds and staging views, with their dbt data tests."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from build_with_previews(context, dbt, duckdb)
 
 
 @dbt_assets(
@@ -52,6 +55,27 @@ def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     dagster_dbt_translator=WarehouseTranslator(),
     project=dbt_project,
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
     """Marts with enforced contracts, their data tests and the unit tests of the gap logic."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from build_with_previews(context, dbt, duckdb)
+
+
+def build_with_previews(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb):
+    """``dbt build``, then row counts and previews on each materialization.
+
+    The dbt process holds the DuckDB file until it exits, so its events are collected first
+    and the tables are read afterwards.
+    """
+    events = []
+    try:
+        for event in dbt.cli(["build"], context=context).stream():
+            events.append(event)
+    except Exception:
+        yield from events  # what did build is still recorded
+        raise
+    with duckdb.get_connection() as con:
+        for event in events:
+            if isinstance(event, dg.Output):
+                key = context.asset_key_for_output(event.output_name)
+                event = event.with_metadata({**event.metadata, **table_metadata(con, key)})
+            yield event

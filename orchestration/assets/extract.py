@@ -1,71 +1,174 @@
-"""Extract: land the barometer exports of the source folder in the raw layer."""
+"""Extract: land the barometer exports of the night in the raw layer, losing nothing."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration import raw_store
-from orchestration.settings import Settings
-from orchestration.sources.barometer import ExportFormatError, parse_barometer_file
+from orchestration.settings import REFERENCE_DIR, Settings
+from orchestration.sources.barometer import ExportFormatError, parse_export
+from orchestration.sources.download import DownloadError
+from orchestration.sources.inventory import find_exports
+from orchestration.sources.reference import load_reference
+
+VALUES = dg.AssetKey(["raw", "barometer_indicator_values"])
+LOADS = dg.AssetKey(["raw", "barometer_loads"])
+CURRENT = dg.AssetKey(["raw", "barometer_current_loads"])
+REJECTS = dg.AssetKey(["raw", "barometer_rejects"])
 
 
-@dg.asset(
-    key=["raw", "barometer_indicator_values"],
-    group_name="extract",
-    kinds={"python", "duckdb"},
-    description=(
-        "Integrationsbarometer exports from the source folder, parsed and appended to "
-        "raw.barometer_indicator_values with load_id, source_file, source_sha256 and loaded_at. "
-        "A file whose content is unchanged since its last load is skipped."
-    ),
+def _spec(key: dg.AssetKey, description: str, group: str = "extract") -> dg.AssetSpec:
+    return dg.AssetSpec(key, description=description, group_name=group, kinds={"duckdb"})
+
+
+@dg.multi_asset(
+    name="barometer_extract",
+    specs=[
+        _spec(
+            VALUES,
+            "Every value of every barometer export loaded, appended per load with load_id, "
+            "source_file, source_sha256 and loaded_at. A file unchanged since its last load "
+            "is skipped; only a file's latest load counts downstream.",
+        ),
+        _spec(
+            LOADS,
+            "One row per load of an export file: where it came from, its sha256, values read, "
+            "loaded and rejected, and where its exact bytes are archived (landing/<load_id>/).",
+        ),
+        _spec(
+            CURRENT,
+            "The load holding the current content of each export file found in the last "
+            "extract: a file that is gone from the sources no longer counts.",
+        ),
+        _spec(
+            REJECTS,
+            "Lines that could not be interpreted: file, line, raw text and reason.",
+            group="quality",
+        ),
+    ],
     required_resource_keys={"settings", "duckdb"},
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
 )
-def barometer_indicator_values(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def barometer_extract(context: dg.AssetExecutionContext):
+    """Barometer exports from the source folder, BAROMETER_SOURCE_URL and the drop folder."""
     settings: Settings = context.resources.settings
     duckdb: DuckDBResource = context.resources.duckdb
-    files = sorted(settings.source_dir.glob("*.csv"))
-    if not files:
-        raise dg.Failure(f"No barometer export (*.csv) found in {settings.source_dir}")
+    try:
+        found = find_exports(
+            settings.source_dir, settings.drop_dir, settings.source_urls, settings.downloads_dir,
+            max_bytes=settings.download_max_bytes, timeout=settings.download_timeout,
+        )  # fmt: skip
+    except DownloadError as error:
+        # The downloader has already retried; the step retries later only if it may help.
+        raise dg.Failure(
+            f"Cannot download the barometer export {error}", allow_retries=error.transient
+        ) from None
+    if not found:
+        raise dg.Failure(
+            f"No barometer export (*.csv, *.xlsx) found in {settings.source_dir}",
+            allow_retries=False,
+        )
+    reference = load_reference(REFERENCE_DIR)
 
     with duckdb.get_connection() as con:
         raw_store.ensure_raw_tables(con)
-        # Parse every changed file before loading any, so a broken file lands nothing.
-        changed = []
-        for path in files:
-            sha256 = raw_store.file_sha256(path)
-            if raw_store.latest_sha256(con, path.name) == sha256:
-                context.log.info(f"{path.name} is unchanged since its last load: skipped")
-                continue
+        candidates = [
+            raw_store.Candidate(f.path, f.source_uri, raw_store.file_sha256(f.path)) for f in found
+        ]
+        changed, current = [], {}
+        for candidate in candidates:
+            current[candidate.source_file] = raw_store.unchanged_load(con, candidate)
+            if current[candidate.source_file]:
+                context.log.info(
+                    f"{candidate.source_file} is unchanged since its last load "
+                    f"(sha256 {candidate.sha256[:12]}): skipped"
+                )
+            else:
+                changed.append(candidate)
+
+        # Archive and parse every changed file before loading any, so a file that cannot be
+        # read at all lands nothing, while its bytes are kept.
+        loaded_at = raw_store.now()
+        parsed = []
+        for candidate in changed:
+            load_id = raw_store.new_load_id(candidate, loaded_at)
+            kept = raw_store.archive(candidate, settings.landing_dir, load_id)
             try:
-                changed.append((path, sha256, parse_barometer_file(path)))
+                result = parse_export(
+                    candidate.path,
+                    reference,
+                    indicator=settings.statbank_indicators.get(candidate.source_file),
+                    sheet=settings.excel_sheet,
+                )
             except ExportFormatError as error:
                 raise dg.Failure(
                     description=f"Cannot read the barometer export {error}",
-                    metadata={"file": str(path), "line": error.line, "column": error.column or ""},
+                    allow_retries=False,  # the same bytes will fail the same way
+                    metadata={
+                        "file": candidate.source_file,
+                        "line": error.line,
+                        "column": error.column or "",
+                        "archived_at": str(kept),
+                    },
                 ) from None
+            for warning in result.warnings:
+                context.log.warning(warning)
+            parsed.append((candidate, load_id, result, kept))
         loads = [
-            raw_store.append_barometer_load(con, p.name, sha, rows) for p, sha, rows in changed
+            raw_store.append_load(con, candidate, load_id, loaded_at, result, kept)
+            for candidate, load_id, result, kept in parsed
         ]
-        total_rows = con.execute(f"select count(*) from {raw_store.BAROMETER_TABLE}").fetchone()[0]
+        raw_store.set_current_loads(
+            con, {**current, **{load.source_file: load.load_id for load in loads}}
+        )
+        totals = {
+            key: con.execute(f"select count(*) from {table}").fetchall()[0][0]
+            for key, table in [
+                (VALUES, raw_store.BAROMETER_TABLE),
+                (LOADS, raw_store.LOADS_TABLE),
+                (CURRENT, raw_store.CURRENT_TABLE),
+                (REJECTS, raw_store.REJECTS_TABLE),
+            ]
+        }
 
     for load in loads:
-        context.log.info(f"Loaded {load.rows} rows from {load.source_file} as {load.load_id}")
-    return dg.MaterializeResult(
+        context.log.info(
+            f"{load.source_file}: {load.extracted} values read, {load.loaded} loaded, "
+            f"{load.rejected} rejected (load {load.load_id})"
+        )
+    yield dg.MaterializeResult(
+        asset_key=VALUES,
         metadata={
-            "files_seen": len(files),
+            "files_seen": len(candidates),
             "files_loaded": len(loads),
-            "files_unchanged": len(files) - len(loads),
-            "rows_loaded": sum(load.rows for load in loads),
-            "dagster/row_count": total_rows,
+            "files_unchanged": len(candidates) - len(loads),
+            "rows_extracted": sum(load.extracted for load in loads),
+            "rows_loaded": sum(load.loaded for load in loads),
+            "rows_rejected": sum(load.rejected for load in loads),
+            "dagster/row_count": totals[VALUES],
             "loads": dg.MetadataValue.md(_loads_table(loads)),
-        }
+        },
+    )
+    yield dg.MaterializeResult(asset_key=LOADS, metadata={"dagster/row_count": totals[LOADS]})
+    yield dg.MaterializeResult(asset_key=CURRENT, metadata={"dagster/row_count": totals[CURRENT]})
+    yield dg.MaterializeResult(
+        asset_key=REJECTS,
+        metadata={
+            "dagster/row_count": totals[REJECTS],
+            "rejected_tonight": sum(load.rejected for load in loads),
+        },
     )
 
 
 def _loads_table(loads: list[raw_store.FileLoad]) -> str:
     if not loads:
         return "No file changed since the last load."
-    lines = ["| file | rows | load_id | sha256 |", "|---|---:|---|---|"]
+    lines = [
+        "| file | read | loaded | rejected | load_id | sha256 |",
+        "|---|---:|---:|---:|---|---|",
+    ]
     lines += [
-        f"| {x.source_file} | {x.rows} | {x.load_id} | {x.source_sha256[:12]} |" for x in loads
+        f"| {x.source_file} | {x.extracted} | {x.loaded} | {x.rejected} | {x.load_id} "
+        f"| {x.source_sha256[:12]} |"
+        for x in loads
     ]
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.data_changes import copenhagen_changes
 from orchestration.publish import publish_schema
 from orchestration.settings import Settings
 
@@ -24,14 +25,20 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     duckdb: DuckDBResource = context.resources.duckdb
     with duckdb.get_connection() as con:
+        # Compared before the swap: afterwards the previous publication is gone.
+        changes = copenhagen_changes(con, settings.serving_path, settings.value_change_points)
         counts = publish_schema(
             con, "marts", MART_TABLES, settings.serving_path, settings.parquet_dir
         )
     context.log.info(f"Published {settings.serving_path}")
+    for change in changes:
+        context.log.warning(f"Copenhagen changed: {change}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(settings.serving_path)),
             "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
             **{f"rows/{table}": count for table, count in counts.items()},
+            # Read by the data alerts (automation/alerting.py) after the run.
+            "copenhagen_changes": dg.MetadataValue.json(changes),
         }
     )

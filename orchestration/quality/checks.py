@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.quality.suites import Suite, reference_parameters
 from orchestration.quality.validation import SuiteResult, validate_frame
-from orchestration.settings import REFERENCE_DIR
+from orchestration.settings import REFERENCE_DIR, Settings
 
 CHECK_NAME = "great_expectations"
 
@@ -27,9 +27,15 @@ def suite_checks(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
             for key, suite in specs.items()
         ],
         can_subset=True,
+        required_resource_keys={"settings", "duckdb"},
     )
-    def _checks(context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource):
-        parameters = reference_parameters(REFERENCE_DIR)
+    def _checks(context: dg.AssetCheckExecutionContext):
+        settings: Settings = context.resources.settings
+        duckdb: DuckDBResource = context.resources.duckdb
+        parameters = {
+            **reference_parameters(REFERENCE_DIR),
+            "max_reject_share": settings.max_reject_share,
+        }
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
             suite = specs[key]
             with duckdb.get_connection() as con:

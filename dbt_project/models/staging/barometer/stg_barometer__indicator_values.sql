@@ -3,12 +3,9 @@ with source as (
 ),
 
 current_loads as (
-    -- Every export file is a full snapshot of what it covers, so only its latest load counts.
-    select
-        source_file,
-        arg_max(load_id, loaded_at) as load_id
-    from source
-    group by source_file
+    -- Every export file is a full snapshot of what it covers: only its current load counts,
+    -- and only while the file is still among the sources.
+    select load_id from {{ source('barometer', 'current_loads') }}
 ),
 
 renamed as (
@@ -25,7 +22,7 @@ renamed as (
         source.source_file::varchar as source_file,
         source.source_line::integer as source_line
     from source
-    inner join current_loads using (source_file, load_id)
+    inner join current_loads using (load_id)
 )
 
 select * from renamed
