@@ -1,13 +1,11 @@
 """Realistic broken exports stop the night at the raw check and leave serving.duckdb untouched."""
 
 import hashlib
-import re
 
 import pytest
 from conftest import refresh
 
 from orchestration.cli import main
-
 
 
 def sha256(path) -> str:
@@ -88,10 +86,12 @@ def test_refresh_command_says_what_failed(published_copy, capsys):
 
 
 def test_unreadable_export_names_file_line_and_column(published_copy):
+    # A re-exported file whose group column was renamed: no row can be placed, so the whole
+    # file fails, named to its header line and the missing column; its bytes are archived.
     serving_before = sha256(published_copy.serving_path)
     rewrite(
         published_copy.source_dir / "barometer_1_arbejde.csv",
-        lambda lines: lines[:5] + [re.sub(r";(\d{4});", ";20x2;", lines[5])] + lines[6:],
+        lambda lines: [lines[0].replace("Befolkningsgruppe", "Gruppe")] + lines[1:],
     )
 
     result = refresh(published_copy)
@@ -99,5 +99,9 @@ def test_unreadable_export_names_file_line_and_column(published_copy):
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     message = failure.step_failure_data.error.message
-    assert "barometer_1_arbejde.csv, line 6, column 'År'" in message
+    assert "barometer_1_arbejde.csv, line 1, column 'Befolkningsgruppe'" in message
+    assert "required column is missing" in message
+    kept = published_copy.landing_dir.glob("*/barometer_1_arbejde.csv")
+    broken = sha256(published_copy.source_dir / "barometer_1_arbejde.csv")
+    assert broken in {sha256(path) for path in kept}
     assert sha256(published_copy.serving_path) == serving_before

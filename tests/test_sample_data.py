@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from orchestration.sample_data.barometer import write_barometer_exports
-from orchestration.sources.barometer import IndicatorValue, parse_barometer_file
+from orchestration.sources.barometer import IndicatorValue, ParseResult, parse_export
+from orchestration.sources.reference import load_reference
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT_ROOT / "seeds" / "barometer"
@@ -33,8 +34,14 @@ def generated(tmp_path_factory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def rows(generated) -> list[IndicatorValue]:
-    return [value for path in generated for value in parse_barometer_file(path)]
+def results(generated) -> list[ParseResult]:
+    reference = load_reference(REFERENCE)
+    return [parse_export(path, reference) for path in generated]
+
+
+@pytest.fixture(scope="module")
+def rows(results) -> list[IndicatorValue]:
+    return [value for result in results for value in result.rows]
 
 
 def test_generated_files_match_the_committed_seeds_byte_for_byte(generated):
@@ -45,7 +52,11 @@ def test_generated_files_match_the_committed_seeds_byte_for_byte(generated):
         assert new.read_bytes() == old.read_bytes(), f"{new.name} differs from the seed"
 
 
-def test_generated_files_parse_without_errors(rows):
+def test_generated_files_parse_without_errors(results, rows):
+    # Clean sample data: every value loads, none is rejected and every column is used.
+    assert [(r.layout, r.rejects, r.warnings) for r in results] == [
+        ("long csv ';' utf-8", [], [])
+    ] * len(results)
     assert len(rows) > 20_000
     assert {r.unit for r in rows} == {"pct", "pp", "count"}
 

@@ -110,11 +110,7 @@ class ParseResult:
     rows: list[IndicatorValue] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def extracted(self) -> int:
-        """Values read from the file: every one is either loaded or rejected."""
-        return len(self.rows) + len(self.rejects)
+    extracted: int = 0  # values read from the file, counted as read: each is loaded or rejected
 
 
 class _RowError(ValueError):
@@ -137,6 +133,11 @@ def parse_export(
 
     if "tid" in headers and "indhold" in headers:
         layout, columns = "statbank", _positions(headers, STATBANK_COLUMNS)
+        for field_name, aliases in STATBANK_COLUMNS.items():
+            if field_name not in columns:
+                raise ExportFormatError(
+                    grid.source, grid.header_line, aliases[0].upper(), "required column is missing"
+                )
         if named is None:
             raise ExportFormatError(
                 grid.source, grid.header_line, None,
@@ -166,6 +167,11 @@ def parse_export(
             values = [(year, _cell(line, i), grid.header[i]) for i, year in year_columns.items()]
         else:
             values = [(cells.get("year", ""), cells.get("value", ""), None)]
+        result.extracted += len(values)
+        problem = _field_count_problem(line, grid.header, used)
+        if problem:
+            result.rejects += [Reject(line.number, line.text, problem) for _ in values]
+            continue
         for year, value, year_header in values:
             try:
                 result.rows.append(
@@ -176,6 +182,20 @@ def parse_export(
                 result.rejects.append(Reject(line.number, line.text, f"{error}{where}"))
     _reject_duplicates(result, {line.number: line.text for line in grid.lines})
     return result
+
+
+def _field_count_problem(line: Line, header: list[str], used: set[int]) -> str | None:
+    """A cut-off or overlong line: its cells cannot be trusted to be in their columns.
+
+    A line may stop before columns that are not read (an empty comment column), and may carry
+    empty cells past the header (a trailing separator, a padded spreadsheet row).
+    """
+    found = len(line.cells)
+    while found > len(header) and _cell(line, found - 1) == "":
+        found -= 1
+    if found > len(header) or found <= max(used):
+        return f"expected {len(header)} fields, found {found}"
+    return None
 
 
 def _looks_like_header(cells: list[str]) -> bool:
