@@ -1,0 +1,134 @@
+{#- One row per citizen: the first date of each milestone of Københavnermodellen (DATA.md §5),
+    from the active events only (cancelled and replaced events do not count).
+
+    Incremental by citizen: a night rebuilds only the citizens whose record or events changed
+    since the last build (changed_at), including the citizen an event was moved away from. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='citizen_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with all_events as (
+    select * from {{ ref('stg_cases__events') }}
+),
+
+all_citizens as (
+    select * from {{ ref('stg_cases__citizens') }}
+),
+
+{% if is_incremental() %}
+built as (
+    select coalesce(max(changed_at), timestamp '1900-01-01') as changed_at from {{ this }}
+),
+
+touched as (
+    select citizen_id from all_events where changed_at > (select changed_at from built)
+    union
+    select previous_citizen_id from all_events
+    where changed_at > (select changed_at from built) and previous_citizen_id is not null
+    union
+    select citizen_id from all_citizens where loaded_at > (select changed_at from built)
+),
+
+citizens as (
+    select * from all_citizens semi join touched using (citizen_id)
+),
+
+events as (
+    select * from all_events semi join touched using (citizen_id)
+    where is_active
+),
+{% else %}
+citizens as (
+    select * from all_citizens
+),
+
+events as (
+    select * from all_events
+    where is_active
+),
+{% endif %}
+
+this_build as (
+    select greatest(
+        (select max(changed_at) from all_events),
+        (select max(loaded_at) from all_citizens)
+    ) as changed_at
+),
+
+firsts as (
+    select
+        events.citizen_id,
+        min(events.event_date) filter (
+            where events.event_type = 'asylcenter_samtale'
+            and events.event_date <= citizens.arrival_date
+        ) as asylum_centre_contact_date,
+        min(events.event_date) filter (where events.event_type = 'kompetenceafklaring')
+            as competence_clarification_date,
+        min(events.event_date) filter (where events.event_type = 'virksomhedspraktik')
+            as first_internship_date,
+        min(events.event_date) filter (where events.event_type in ('ordinaert_job', 'igu'))
+            as first_employment_date,
+        min(events.event_date) filter (where events.event_type = 'danskuddannelse_start')
+            as danish_education_start_date,
+        min(events.event_date) filter (where events.event_type = 'selvforsoergende')
+            as self_support_date,
+        min(events.event_date) filter (where events.event_type = 'welcome_house')
+            as first_welcome_house_date,
+        min(events.event_date) filter (where events.event_type = 'fraflytning')
+            as moved_away_date,
+        list(distinct events.detail order by events.detail) filter (
+            where events.event_type = 'welcome_house' and events.detail is not null
+        ) as volunteer_organisations
+    from events
+    inner join citizens using (citizen_id)
+    group by events.citizen_id
+),
+
+exams as (
+    -- The first passed Prøve i Dansk at PD2 or above, on or after the start of Danish education.
+    select events.citizen_id, min(events.event_date) as danish_exam_passed_date
+    from events
+    inner join firsts using (citizen_id)
+    where events.event_type = 'danskproeve_bestaaet'
+        and events.detail in ('PD2', 'PD3', 'Studieprøven')
+        and events.event_date >= firsts.danish_education_start_date
+    group by events.citizen_id
+),
+
+milestones as (
+    select
+        citizens.citizen_id,
+        citizens.arrival_date,
+        year(citizens.arrival_date)::integer as arrival_year,
+        citizens.programme,
+        citizens.sex,
+        case
+            when year(citizens.arrival_date) - citizens.birth_year < 18 then '0-17'
+            when year(citizens.arrival_date) - citizens.birth_year < 25 then '18-24'
+            when year(citizens.arrival_date) - citizens.birth_year < 35 then '25-34'
+            when year(citizens.arrival_date) - citizens.birth_year < 45 then '35-44'
+            else '45+'
+        end as age_band,
+        firsts.asylum_centre_contact_date,
+        firsts.competence_clarification_date,
+        firsts.first_internship_date,
+        firsts.first_employment_date,
+        firsts.danish_education_start_date,
+        exams.danish_exam_passed_date,
+        firsts.self_support_date,
+        firsts.first_welcome_house_date,
+        firsts.moved_away_date,
+        coalesce(firsts.volunteer_organisations, []::varchar[]) as volunteer_organisations,
+        this_build.changed_at
+    from citizens
+    left join firsts using (citizen_id)
+    left join exams using (citizen_id)
+    cross join this_build
+)
+
+select * from milestones

@@ -1,0 +1,204 @@
+"""The raw layer of the case data: keyed, pseudonymised landing tables. Knows DuckDB, not Dagster.
+
+Unlike the barometer's append-only snapshots, case extracts are nightly deltas, so they are merged:
+- ``raw.case_events``: one row per ``event_id``, the version from the latest extract (a
+  correction re-sent under the same id replaces it; an older extract loaded late never wins).
+- ``raw.case_citizens``: one row per citizen and extract night, so attributes such as the
+  programme are dated; staging takes the latest.
+- ``raw.case_loads``: what was loaded from which file: name, sha256, line counts, rows, rejects.
+  The files themselves are never copied into the warehouse: they hold CPR numbers.
+- ``raw.case_rejects``: rows that could not be read, by file, line and reason; never a value.
+
+Loading the same file again changes nothing, and loading the extracts night by night gives the
+same tables as loading them all at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from orchestration.sources.cases import ParsedExtract
+
+CASE_LOADS = "raw.case_loads"
+CASE_CITIZENS = "raw.case_citizens"
+CASE_EVENTS = "raw.case_events"
+CASE_REJECTS = "raw.case_rejects"
+
+_DDL = [
+    f"""
+create table if not exists {CASE_LOADS} (
+    source_file varchar not null,
+    source_kind varchar not null,
+    extract_date date not null,
+    source_sha256 varchar not null,
+    line_count bigint not null,
+    records bigint not null,
+    rows_loaded bigint not null,
+    rows_rejected bigint not null,
+    values_masked bigint not null,
+    key_fingerprint varchar not null,
+    file_size bigint not null,
+    file_mtime_ns bigint not null,
+    loaded_at timestamp not null
+)""",
+    f"""
+create table if not exists {CASE_CITIZENS} (
+    citizen_id varchar not null,
+    birth_year integer,
+    sex varchar,
+    citizenship varchar,
+    arrival_date date,
+    programme varchar,
+    asylum_centre varchar,
+    extract_date date not null,
+    source_file varchar not null,
+    source_line integer not null,
+    loaded_at timestamp not null
+)""",
+    f"""
+create table if not exists {CASE_EVENTS} (
+    event_id bigint not null,
+    citizen_id varchar not null,
+    event_type varchar,
+    event_date date,
+    end_date date,
+    detail varchar,
+    replaces_event_id bigint,
+    is_cancelled boolean not null,
+    extract_date date not null,
+    source_file varchar not null,
+    source_line integer not null,
+    loaded_at timestamp not null
+)""",
+    f"""
+create table if not exists {CASE_REJECTS} (
+    source_file varchar not null,
+    source_sha256 varchar not null,
+    line integer not null,
+    reason varchar not null,
+    loaded_at timestamp not null
+)""",
+]
+
+# The key of each table, and the order in which the latest version of a key wins.
+_KEYS = {
+    CASE_EVENTS: ("event_id",),
+    CASE_CITIZENS: ("citizen_id", "extract_date"),
+}
+_LATEST_FIRST = "extract_date desc, loaded_at desc, source_line desc"
+
+
+@dataclass(frozen=True)
+class CaseLoad:
+    source_file: str
+    kind: str
+    sha256: str
+    records: int
+    rows_loaded: int
+    rows_rejected: int
+    values_masked: int
+
+
+def ensure_case_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for ddl in _DDL:
+        con.execute(ddl)
+
+
+def loaded_sha256s(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(f"select source_sha256 from {CASE_LOADS}").fetchall()}
+
+
+def loaded_stamps(con: duckdb.DuckDBPyConnection) -> set[tuple[str, int, int]]:
+    """(name, size, mtime_ns) of every file loaded: such a file need not be hashed again."""
+    rows = con.execute(f"select source_file, file_size, file_mtime_ns from {CASE_LOADS}").fetchall()
+    return {tuple(row) for row in rows}
+
+
+def key_fingerprints(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(f"select distinct key_fingerprint from {CASE_LOADS}").fetchall()
+    return {row[0] for row in rows}
+
+
+def load_extract(
+    con: duckdb.DuckDBPyConnection,
+    parsed: ParsedExtract,
+    loaded_at: datetime,
+    key_fingerprint: str,
+) -> CaseLoad:
+    """Merge one parsed extract into its raw table; the caller owns the transaction."""
+    extract = parsed.extract
+    table = CASE_EVENTS if extract.kind == "events" else CASE_CITIZENS
+    stamp = [extract.extract_date, extract.name, loaded_at]
+    con.register("case_batches", parsed.batches())
+    try:
+        rows = con.execute(
+            f"insert into {table} by name "
+            "select *, ?::date as extract_date, ? as source_file, ?::timestamp as loaded_at "
+            "from case_batches",
+            stamp,
+        ).fetchone()[0]
+    finally:
+        con.unregister("case_batches")
+    _keep_latest_versions(con, table, extract.name, loaded_at)
+    # Keyed by the file's sha256 too: a forced re-load of the same file does not double them.
+    for log_table in (CASE_REJECTS, CASE_LOADS):
+        con.execute(f"delete from {log_table} where source_sha256 = ?", [extract.sha256]).fetchall()
+    if parsed.rejects:
+        con.executemany(
+            f"insert into {CASE_REJECTS} values (?, ?, ?, ?, ?)",
+            [(r.source_file, extract.sha256, r.line, r.reason, loaded_at) for r in parsed.rejects],
+        )
+    con.execute(
+        f"insert into {CASE_LOADS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            extract.name,
+            extract.kind,
+            extract.extract_date,
+            extract.sha256,
+            extract.line_count,
+            parsed.records,
+            rows,
+            len(parsed.rejects),
+            parsed.masked_values,
+            key_fingerprint,
+            extract.size,
+            extract.mtime_ns,
+            loaded_at,
+        ],
+    )
+    return CaseLoad(
+        extract.name, extract.kind, extract.sha256, parsed.records, rows,
+        len(parsed.rejects), parsed.masked_values,
+    )  # fmt: skip
+
+
+def _keep_latest_versions(
+    con: duckdb.DuckDBPyConnection, table: str, source_file: str, loaded_at: datetime
+) -> None:
+    """Delete every older version of the keys this load touched: a merge, not an append."""
+    key = ", ".join(_KEYS[table])
+    con.execute(
+        f"""
+        delete from {table} where rowid in (
+            with touched as (
+                select distinct {key} from {table} where source_file = ? and loaded_at = ?
+            ),
+            versioned as (
+                select {key} from {table} semi join touched using ({key})
+                group by {key}
+                having count(*) > 1
+            )
+            select t.rowid from {table} as t semi join versioned using ({key})
+            qualify row_number() over (partition by {key} order by {_LATEST_FIRST}) > 1
+        )
+        """,
+        [source_file, loaded_at],
+    ).fetchall()
+
+
+def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]

@@ -1,0 +1,519 @@
+"""Parser for the case system's nightly extracts (DATA.md §5), free of Dagster and dbt.
+
+One pair of files per night: ``citizens_YYYYMMDD.csv`` and ``events_YYYYMMDD.csv``, UTF-8,
+``;``-separated, with a header. Each file is read by DuckDB in a private in-memory connection
+whose spilling to disk is switched off, so a CPR number never touches a disk. Three vectorised
+passes, no Python object per row: (1) every record checked, giving the count and the rejects;
+(2) one pseudonym per distinct valid CPR number, a temp table of that connection; (3) the
+readable rows with the pseudonym instead of the CPR number, handed out as Arrow batches. Only
+pseudonymised rows ever leave the connection.
+
+Protection rules, applied here and nowhere later:
+- ``cpr`` becomes ``citizen_id`` = HMAC-SHA256(key, the 10 digits without the dash), the first
+  128 bits of its hex digest written with the letters a–p (0→a … f→p). A pseudonym therefore
+  holds no digit at all: it can never be shaped like a CPR number. ``DDMMYY-XXXX`` and
+  ``DDMMYYXXXX`` give the same pseudonym.
+- ``fornavn``, ``efternavn`` and any column not listed below are never read into a row;
+  ``foedselsdato`` is reduced to the birth year.
+- A CPR-shaped run of digits in any kept text field (free text such as ``detalje``) is replaced
+  by ``[cpr fjernet]``.
+- A row that cannot be read (an invalid CPR number, an unreadable date or id) is a reject,
+  identified by file, line and reason, never by its values. Errors never quote a line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+EXTRACT_NAME = re.compile(r"^(citizens|events)_(\d{8})\.csv$")
+
+CITIZEN_COLUMNS = (
+    "cpr", "fornavn", "efternavn", "foedselsdato", "koen", "statsborgerskab", "ankomstdato",
+    "program", "asylcenter",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "event_id", "cpr", "haendelse", "dato", "slutdato", "detalje", "erstatter_event_id",
+    "annulleret",
+)  # fmt: skip
+REQUIRED_COLUMNS = {"citizens": CITIZEN_COLUMNS, "events": EVENT_COLUMNS}
+
+# Anything shaped like a CPR number, dashed or not, wherever it stands in a text.
+CPR_SHAPED = r"[0-9]{6}-?[0-9]{4}"
+CPR_MASK = "[cpr fjernet]"
+PSEUDONYM_PATTERN = r"^[a-p]{32}$"
+_HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+_DANISH_DATE_FORMATS = "['%d-%m-%Y', '%d.%m.%Y']"
+_READ_CHUNK = 8 * 1024 * 1024
+
+
+class CaseExtractError(ValueError):
+    """A file that cannot be read as a case extract at all, located to file, line and column.
+
+    The reason is always our own words: never the content of a line, which may hold a CPR number.
+    """
+
+    def __init__(self, source: str, line: int, column: str | None, reason: str):
+        self.source, self.line, self.column, self.reason = source, line, column, reason
+        where = f"{source}, line {line}" + (f", column '{column}'" if column else "")
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True)
+class Extract:
+    """One extract file as found in the source folder: never copied, only described."""
+
+    path: Path
+    kind: str  # citizens | events
+    extract_date: date
+    sha256: str
+    line_count: int  # physical lines, header included
+    size: int = 0
+    mtime_ns: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Reject:
+    source_file: str
+    line: int
+    reason: str
+
+
+def describe_extract(path: Path) -> Extract:
+    """Name, kind, night, sha256 and line count of one extract, in one streaming read."""
+    match = EXTRACT_NAME.match(path.name)
+    if not match:
+        raise CaseExtractError(
+            path.name, 1, None, "not named citizens_YYYYMMDD.csv or events_YYYYMMDD.csv"
+        )
+    try:
+        night = datetime.strptime(match.group(2), "%Y%m%d").date()
+    except ValueError:
+        raise CaseExtractError(
+            path.name, 1, None, "the date in the file name is not a date"
+        ) from None
+    digest, newlines, last = hashlib.sha256(), 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(_READ_CHUNK):
+            digest.update(chunk)
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines = newlines + (0 if last == b"\n" else 1)
+    _, size, mtime_ns = file_stamp(path)
+    return Extract(path, match.group(1), night, digest.hexdigest(), lines, size, mtime_ns)
+
+
+def find_extract_paths(folder: Path) -> list[Path]:
+    """The extract files of a folder, oldest night first; a night's citizens before its events."""
+    paths = sorted(folder.glob("citizens_*.csv")) + sorted(folder.glob("events_*.csv"))
+    for path in paths:
+        if not EXTRACT_NAME.match(path.name):
+            raise CaseExtractError(
+                path.name, 1, None, "not named citizens_YYYYMMDD.csv or events_YYYYMMDD.csv"
+            )
+    return sorted(paths, key=lambda p: (p.stem.split("_")[1], not p.name.startswith("citizens")))
+
+
+def find_extracts(folder: Path) -> list[Extract]:
+    """Every extract in the folder, described (sha256, line count), in night order."""
+    return [describe_extract(path) for path in find_extract_paths(folder)]
+
+
+def file_stamp(path: Path) -> tuple[str, int, int]:
+    """Name, size and modification time: a file with the stamp of a loaded one is that file."""
+    stat = path.stat()
+    return path.name, stat.st_size, stat.st_mtime_ns
+
+
+# --- pseudonyms ---------------------------------------------------------------------------------
+
+
+def normalise_cpr(cpr: str) -> str:
+    """``010190-1234`` or ``0101901234`` -> ``0101901234``; ValueError (without the value) else."""
+    text = cpr.strip()
+    if not re.fullmatch(CPR_SHAPED, text):
+        raise ValueError("not a CPR number (DDMMYY-XXXX or 10 digits)")
+    digits = text.replace("-", "")
+    try:
+        datetime.strptime(digits[:6], "%d%m%y")
+    except ValueError:
+        raise ValueError("not a CPR number: the first six digits are not a date") from None
+    return digits
+
+
+def pseudonym(cpr: str, key: str) -> str:
+    """The pseudonym of a CPR number: what the SQL of ``read_extract`` computes, in Python."""
+    digest = hmac.new(_key_bytes(key), normalise_cpr(cpr).encode(), hashlib.sha256).hexdigest()
+    return digest[:32].translate(_HEX_TO_LETTERS)
+
+
+def key_fingerprint(key: str) -> str:
+    """Identifies the key without revealing it: loads under different keys must not be mixed."""
+    digest = hmac.new(_key_bytes(key), b"barometer-warehouse key fingerprint", hashlib.sha256)
+    return digest.hexdigest()[:16].translate(_HEX_TO_LETTERS)
+
+
+def _key_bytes(key: str) -> bytes:
+    return key.encode("utf-8")
+
+
+def _hmac_pads(key: str) -> tuple[bytes, bytes]:
+    """HMAC (RFC 2104) as two SHA-256 passes, so SQL can compute it: inner and outer key pads."""
+    block = _key_bytes(key)
+    if len(block) > 64:
+        block = hashlib.sha256(block).digest()
+    block = block.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedExtract:
+    """An extract being read: its rejects are known, its rows stream from ``batches()``."""
+
+    extract: Extract
+    records: int
+    rejects: list[Reject]
+    masked_values: int
+    _con: duckdb.DuckDBPyConnection
+    _rows_sql: str
+
+    def batches(self, rows_per_batch: int = 200_000) -> pa.RecordBatchReader:
+        """The readable rows, pseudonymised, as Arrow batches (valid while the ``with`` lasts)."""
+        return self._con.sql(self._rows_sql).to_arrow_reader(rows_per_batch)
+
+
+@contextmanager
+def read_extract(extract: Extract, key: str) -> Iterator[ParsedExtract]:
+    """Read one extract: the rejects first (one pass), then the rows on demand (a second pass)."""
+    header = _read_header(extract)
+    con = duckdb.connect(config={"temp_directory": ""})  # in memory, and never spilled to disk
+    try:
+        ipad, opad = _hmac_pads(key)
+        # The key pads as constant macros of this private in-memory connection: bound once, not
+        # looked up per row. They never appear in the text of a query over the file.
+        con.execute(f"create temp macro hmac_ipad() as unhex('{ipad.hex()}')")
+        con.execute(f"create temp macro hmac_opad() as unhex('{opad.hex()}')")
+        # One pass: the number of records and the few that need a look (rejects, line breaks
+        # inside a field, masked values).
+        problems_sql = (
+            " select count(*), list({'record_no': record_no, 'newlines': newlines, "
+            "'reasons': reasons, 'masked': masked} order by record_no) "
+            "filter (where len(reasons) > 0 or newlines > 0 or masked > 0) from checked"
+        )
+        parallel = True
+        _refuse_extra_fields(con, extract)
+        checked = _checked_sql(extract, header, parallel)
+        try:
+            records, problems = _run(con, extract, checked + problems_sql).fetchall()[0]
+        except _NeedsSerialReader:
+            # Quoted line breaks inside a field: DuckDB's parallel reader cannot pad short rows.
+            parallel = False
+            checked = _checked_sql(extract, header, parallel)
+            records, problems = _run(con, extract, checked + problems_sql).fetchall()[0]
+        _run(con, extract, _pseudonyms_sql(extract, header, parallel)).fetchall()
+        offsets, rejects, masked, shift = [], [], 0, 0
+        for problem in problems or []:
+            record_no, newlines = problem["record_no"], problem["newlines"]
+            reasons, masked_fields = problem["reasons"], problem["masked"]
+            line = record_no + 1 + shift  # +1: the header line
+            if reasons:
+                rejects.append(Reject(extract.name, line, "; ".join(reasons)))
+            masked += masked_fields
+            if newlines:
+                shift += newlines
+                offsets.append((record_no, shift))
+        yield ParsedExtract(
+            extract, records, rejects, masked, con, _rows_sql(con, extract, checked, offsets)
+        )
+    finally:
+        con.close()
+
+
+def _refuse_extra_fields(con: duckdb.DuckDBPyConnection, extract: Extract) -> None:
+    """A line with more fields than the header fails the file, wherever it stands.
+
+    Beyond DuckDB's sniffing sample such a line is an error of the reader; within it, the
+    reader adds columns instead: find the first line that fills one.
+    """
+    with extract.path.open("rb") as handle:
+        width = handle.readline().count(b";") + 1
+    result = _run(con, extract, f"{_scan_sql(extract)} select * from scan limit 0")
+    columns = result.description
+    result.fetchall()
+    extra = [f"#{position}" for position in range(width + 2, len(columns) + 1)]
+    if not extra:
+        return
+    first = _run(
+        con,
+        extract,
+        f"{_scan_sql(extract, parallel=False)} select min(record_no) from scan "
+        f"where coalesce({', '.join(extra)}) is not null",
+    ).fetchall()[0][0]
+    raise CaseExtractError(extract.name, (first or 0) + 1, None, "more fields than the header")
+
+
+def _read_header(extract: Extract) -> dict[str, int]:
+    """Required column -> position in the header line (names match in any case)."""
+    with extract.path.open("rb") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise CaseExtractError(extract.name, 1, None, "the file is empty")
+    try:
+        text = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise CaseExtractError(extract.name, 1, None, "the header is not UTF-8 text") from None
+    names = [name.strip().strip('"').lower() for name in text.split(";")]
+    positions = {}
+    for column in REQUIRED_COLUMNS[extract.kind]:
+        if column not in names:
+            raise CaseExtractError(extract.name, 1, column, "required column is missing")
+        positions[column] = names.index(column)
+    return positions
+
+
+def _scan_sql(extract: Extract, parallel: bool = True) -> str:
+    path = str(extract.path).replace("'", "''")
+    return f"""
+with scan as (
+    -- row_number() over () streams in file order: record 1 is the line after the header.
+    select row_number() over () as record_no, *
+    from read_csv('{path}', delim = ';', quote = '"', escape = '"', header = true,
+                  all_varchar = true, null_padding = true, encoding = 'utf-8',
+                  parallel = {str(parallel).lower()})
+)"""
+
+
+def _checked_sql(extract: Extract, header: dict[str, int], parallel: bool = True) -> str:
+    """Every record typed and checked: ``reasons`` lists why it cannot be loaded (empty if fine).
+
+    Columns are taken by their position in the header, so its spelling and any extra columns
+    do not matter. Each value is typed once (``parsed``), then checked and pseudonymised.
+    """
+    scan = _scan_sql(extract, parallel)
+    fields = ",\n        ".join(
+        f"nullif(trim(#{position + 2}), '') as c_{name}" for name, position in header.items()
+    )
+    if extract.kind == "events":
+        dates, numbers = ["dato", "slutdato"], ["event_id", "erstatter_event_id"]
+        typed = f"""
+        n_event_id as event_id,
+        cpr_is_valid,
+        replace(c_cpr, '-', '') as cpr_digits,
+        {_mask("lower(c_haendelse)")} as event_type,
+        d_dato as event_date,
+        d_slutdato as end_date,
+        {_mask("c_detalje")} as detail,
+        n_erstatter_event_id as replaces_event_id,
+        case
+            when c_annulleret is null or lower(c_annulleret) in ('0', 'nej', 'false') then false
+            when lower(c_annulleret) in ('1', 'ja', 'true') then true
+        end as is_cancelled"""
+        checks = [
+            ("c_event_id is null", "event_id: missing"),
+            (
+                "c_event_id is not null and coalesce(n_event_id, 0) <= 0",
+                "event_id: not a positive whole number",
+            ),
+            *_CPR_CHECKS,
+            ("c_haendelse is null", "haendelse: missing"),
+            ("c_dato is null", "dato: missing"),
+            ("c_dato is not null and d_dato is null", "dato: not a date"),
+            ("c_slutdato is not null and d_slutdato is null", "slutdato: not a date"),
+            (
+                "c_erstatter_event_id is not null and n_erstatter_event_id is null",
+                "erstatter_event_id: not a whole number",
+            ),
+            (
+                "c_annulleret is not null and lower(c_annulleret) "
+                "not in ('0', '1', 'nej', 'ja', 'false', 'true')",
+                "annulleret: not 0 or 1",
+            ),
+        ]
+        text_fields = ["c_haendelse", "c_detalje"]
+    else:
+        dates, numbers = ["foedselsdato", "ankomstdato"], []
+        typed = f"""
+        cpr_is_valid,
+        replace(c_cpr, '-', '') as cpr_digits,
+        year(d_foedselsdato)::integer as birth_year,
+        {_mask("upper(c_koen)")} as sex,
+        {_mask("c_statsborgerskab")} as citizenship,
+        d_ankomstdato as arrival_date,
+        {_mask("lower(c_program)")} as programme,
+        {_mask("c_asylcenter")} as asylum_centre"""
+        checks = [
+            *_CPR_CHECKS,
+            ("c_foedselsdato is null", "foedselsdato: missing"),
+            ("c_foedselsdato is not null and d_foedselsdato is null", "foedselsdato: not a date"),
+            ("c_ankomstdato is null", "ankomstdato: missing"),
+            ("c_ankomstdato is not null and d_ankomstdato is null", "ankomstdato: not a date"),
+        ]
+        text_fields = ["c_koen", "c_statsborgerskab", "c_program", "c_asylcenter"]
+    parsed = ",\n        ".join(
+        [f"{_date('c_' + name)} as d_{name}" for name in dates]
+        + [f"try_cast(c_{name} as bigint) as n_{name}" for name in numbers]
+        + [f"{_valid_cpr('c_cpr')} as cpr_is_valid"]
+    )
+    reasons = ", ".join(
+        f"case when {condition} then '{reason}' end" for condition, reason in checks
+    )
+    masked = " + ".join(
+        f"coalesce(regexp_matches({field}, '{CPR_SHAPED}')::integer, 0)" for field in text_fields
+    )
+    newlines = " + ".join(
+        f"coalesce(length({f}) - length(replace({f}, chr(10), '')), 0)"
+        for f in (f"c_{name}" for name in header)
+    )
+    return f"""{scan},
+fields as (
+    select
+        record_no,
+        {fields}
+    from scan
+),
+parsed as (
+    select
+        *,
+        {parsed}
+    from fields
+),
+checked as (
+    select
+        record_no,
+        list_filter([{reasons}], lambda reason: reason is not null) as reasons,
+        {masked} as masked,
+        {newlines} as newlines,{typed}
+    from parsed
+)"""
+
+
+_CPR_CHECKS = [
+    ("c_cpr is null", "cpr: missing"),
+    ("c_cpr is not null and not cpr_is_valid", "cpr: not a valid CPR number"),
+]
+
+
+def _date(text: str) -> str:
+    """ISO dates by a fast cast; the Danish orders (``01-06-2016``, ``01.06.2016``) otherwise."""
+    return f"coalesce(try_cast({text} as date), try_strptime({text}, {_DANISH_DATE_FORMATS})::date)"
+
+
+def _valid_cpr(cpr: str) -> str:
+    """Ten digits, dash optional, the first six a real date (DDMMYY; as a 20YY date, which
+    accepts 29 February exactly when some century's year does)."""
+    iso = f"'20' || substr({cpr}, 5, 2) || '-' || substr({cpr}, 3, 2) || '-' || left({cpr}, 2)"
+    return (
+        f"coalesce(regexp_full_match({cpr}, '{CPR_SHAPED}') "
+        f"and try_cast({iso} as date) is not null, false)"
+    )
+
+
+def _pseudonyms_sql(extract: Extract, header: dict[str, int], parallel: bool) -> str:
+    """The pseudonym of every distinct valid CPR number of the file, as a temp table of this
+    in-memory connection: HMAC-SHA256 = sha256(opad || sha256(ipad || the 10 digits)).
+
+    A scan without row numbers runs in parallel; once per citizen instead of once per row.
+    """
+    path = str(extract.path).replace("'", "''")
+    digits = "encode(cpr_digits)"
+    hmac_hex = f"sha256(hmac_opad() || unhex(sha256(hmac_ipad() || {digits})))"
+    return f"""
+create or replace temp table pseudonyms as
+select
+    cpr_digits,
+    translate(left({hmac_hex}, 32), '0123456789abcdef', 'abcdefghijklmnop') as citizen_id
+from (
+    select distinct replace(c_cpr, '-', '') as cpr_digits
+    from (
+        select nullif(trim(#{header["cpr"] + 1}), '') as c_cpr
+        from read_csv('{path}', delim = ';', quote = '"', escape = '"', header = true,
+                      all_varchar = true, null_padding = true, encoding = 'utf-8',
+                      parallel = {str(parallel).lower()})
+    )
+    where {_valid_cpr("c_cpr")}
+)"""
+
+
+def _mask(expression: str) -> str:
+    return f"regexp_replace({expression}, '{CPR_SHAPED}', '{CPR_MASK}', 'g')"
+
+
+def _rows_sql(con, extract: Extract, checked: str, offsets: list[tuple[int, int]]) -> str:
+    """The loadable rows; ``source_line`` counts the lines of any multi-line record before it.
+
+    No ORDER BY: the streaming scan keeps the file's order, and sorting 10 million rows would
+    hold them all in memory; ``source_line`` says where each row came from anyway.
+    """
+    if offsets:
+        con.execute("create or replace temp table line_offsets (record_no bigint, shift bigint)")
+        con.executemany("insert into line_offsets values (?, ?)", offsets)
+        line = "checked.record_no + 1 + coalesce(o.shift, 0)"
+        join = "asof left join line_offsets as o on checked.record_no > o.record_no"
+    else:
+        line, join = "checked.record_no + 1", ""
+    columns = (
+        "event_id, citizen_id, event_type, event_date, end_date, detail, replaces_event_id, "
+        "is_cancelled"
+        if extract.kind == "events"
+        else "citizen_id, birth_year, sex, citizenship, arrival_date, programme, asylum_centre"
+    )
+    citizen_id = "case when checked.cpr_is_valid then pseudonyms.citizen_id end as citizen_id"
+    return (
+        f"{checked} select {columns.replace('citizen_id', citizen_id, 1)}, "
+        f"({line})::integer as source_line "
+        f"from checked {join} left join pseudonyms using (cpr_digits) "
+        f"where len(checked.reasons) = 0"
+    )
+
+
+def _run(con: duckdb.DuckDBPyConnection, extract: Extract, sql: str):
+    """Run a query over the file; a DuckDB error becomes a CaseExtractError without its text.
+
+    DuckDB's CSV errors quote the offending line, which may hold a CPR number: only the line
+    number and our own words for the kind of problem leave this function.
+    """
+    failure = None
+    try:
+        return con.execute(sql)
+    except duckdb.Error as error:
+        if "parallel=false" in str(error):
+            failure = "serial"
+        else:
+            failure = _describe_duckdb_error(str(error))
+    if failure == "serial":
+        raise _NeedsSerialReader()
+    raise CaseExtractError(extract.name, *failure)
+
+
+class _NeedsSerialReader(Exception):
+    """The file has quoted line breaks: read it again with DuckDB's serial CSV reader."""
+
+
+def _describe_duckdb_error(message: str) -> tuple[int, None, str]:
+    line_match = re.search(r"Line: (\d+)", message)
+    line = int(line_match.group(1)) if line_match else 1
+    if "unicode" in message.lower() or "utf-8" in message.lower():
+        reason = "not UTF-8 text"
+    elif "Expected Number of Columns" in message:
+        reason = "more fields than the header"
+    elif "quote" in message.lower():
+        reason = "a quoted field is not closed"
+    else:
+        reason = "not a readable ';'-separated extract"
+    return line, None, reason
