@@ -24,8 +24,13 @@ test: $(MANIFEST)
 dev: $(MANIFEST)
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# Not part of the tests: generates 1 M and 10 M case events and times full and nightly refreshes.
+bench: $(MANIFEST)
+	$(BIN)/python bench/cases.py --events 1000000 10000000 --results bench/RESULTS.md
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/ruff format --check orchestration tests bench
 
 clean:
 	rm -rf warehouse dbt_project/target dbt_project/logs

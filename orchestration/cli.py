@@ -43,6 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         "generate-barometer", help="write the deterministic sample barometer exports"
     )
     generate.add_argument("--out", type=Path, default=Path("seeds/barometer"))
+    cases = commands.add_parser(
+        "generate-cases",
+        help="write deterministic case-system extracts: an initial pair and nightly deltas",
+    )
+    cases.add_argument("--citizens", type=int, default=5000)
+    cases.add_argument("--seed", type=int, default=2016)
+    cases.add_argument("--deltas", type=int, default=3, help="nightly delta pairs after the first")
+    cases.add_argument("--out", type=Path, default=Path("seeds/cases"))
     args = parser.parse_args(argv)
 
     if args.command == "refresh":
@@ -51,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
         return prepare(Settings.from_env())
     if args.command == "parse":
         return parse_file(args.path, args.indicator, args.sheet)
+    if args.command == "generate-cases":
+        from orchestration.sample_data.cases import write_case_extracts
+
+        for path in write_case_extracts(args.out, args.citizens, args.seed, args.deltas):
+            print(path)
+        return 0
     from orchestration.sample_data.barometer import write_barometer_exports
 
     for path in write_barometer_exports(args.out, REFERENCE_DIR):
@@ -94,15 +108,36 @@ def prepare(settings: Settings) -> int:
 
 
 def refresh(settings: Settings) -> int:
-    """Run the ``nightly_refresh`` job in this process; print a summary or what failed."""
+    """Run ``nightly_refresh`` in this process, print a summary and send the run's alerts.
+
+    Without a daemon nobody else would: the alerts go through the same code and channels as
+    the sensors', which leave this run alone.
+    """
     apply_process_env(settings)
     started = time.monotonic()
+    import dagster as dg
+
+    from orchestration.automation.alerting import ALERTED_BY_CLI, alerts_for_run, send
     from orchestration.automation.report import run_summary
     from orchestration.automation.run import run_nightly_refresh
 
-    result = run_nightly_refresh(settings)
-    print(run_summary(result, settings, time.monotonic() - started))
+    # With DAGSTER_HOME set (the Makefile does), the run is recorded where `make dev` shows it.
+    instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
+    with instance:
+        result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
+        print(run_summary(result, settings, time.monotonic() - started))
+        alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
+        send(alerts, settings.alerts, _ConsoleLog())
     return 0 if result.success else 1
+
+
+class _ConsoleLog:
+    """The alert outcome on the console, where a cron job's mail or log picks it up."""
+
+    def info(self, message: str) -> None:
+        print(message)
+
+    warning = info
 
 
 if __name__ == "__main__":

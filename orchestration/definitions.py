@@ -6,9 +6,15 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
+from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_marts, dbt_project, dbt_staging
 from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import serving
+from orchestration.automation.alerting import (
+    alert_on_data_changes,
+    alert_on_failed_checks,
+    alert_on_run_failure,
+)
 from orchestration.automation.freshness import freshness_checks, freshness_sensor
 from orchestration.automation.schedules import nightly_refresh, nightly_refresh_schedule
 from orchestration.automation.sensors import barometer_drop_folder
@@ -21,7 +27,6 @@ from orchestration.settings import (
     apply_process_env,
 )
 
-
 # Every asset belongs to the integration data team: set once, not asset by asset.
 OWNERS = ["team:integrationsdata"]
 
@@ -29,7 +34,7 @@ OWNERS = ["team:integrationsdata"]
 def build_definitions(settings: Settings) -> dg.Definitions:
     apply_process_env(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    assets = [barometer_extract, dbt_staging, dbt_marts, serving]
+    assets = [barometer_extract, case_extracts, dbt_staging, dbt_marts, serving]
     return dg.Definitions(
         assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets),
         asset_checks=[
@@ -39,10 +44,19 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         jobs=[nightly_refresh],
         schedules=[nightly_refresh_schedule],
-        sensors=[barometer_drop_folder, freshness_sensor],
+        sensors=[
+            barometer_drop_folder,
+            freshness_sensor,
+            alert_on_run_failure,
+            alert_on_failed_checks,
+            alert_on_data_changes,
+        ],
         resources={
             "settings": settings,
-            "duckdb": DuckDBResource(database=str(settings.warehouse_path)),
+            "duckdb": DuckDBResource(
+                database=str(settings.warehouse_path),
+                connection_config={"memory_limit": settings.duckdb_memory_limit},
+            ),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
         },
     )

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.automation.alerts import AlertConfig
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
@@ -53,10 +55,12 @@ class Settings:
     excel_sheet: str | None = None
     download_max_bytes: int = 50_000_000
     download_timeout: float = 30.0
-    value_change_points: float = 5.0
+    alerts: AlertConfig | None = None
+    dagster_home: Path | None = None
     cases_source_dir: Path = PROJECT_ROOT / "seeds" / "cases"
     pseudonym_key: str = field(default=DEV_PSEUDONYM_KEY, repr=False)
     min_cell: int = 5
+    duckdb_memory_limit: str = "2GB"
 
     @property
     def uses_default_pseudonym_key(self) -> bool:
@@ -92,8 +96,9 @@ class Settings:
     def from_env(cls) -> Settings:
         env = os.environ
         drop_dir = env.get("BAROMETER_DROP_DIR", "").strip()
+        warehouse_dir = _path(env.get("BAROMETER_WAREHOUSE_DIR", "warehouse"))
         return cls(
-            warehouse_dir=_path(env.get("BAROMETER_WAREHOUSE_DIR", "warehouse")),
+            warehouse_dir=warehouse_dir,
             source_dir=_path(env.get("BAROMETER_SOURCE_DIR", "seeds/barometer")),
             drop_dir=_path(drop_dir) if drop_dir else None,
             source_urls=tuple(_split(env.get("BAROMETER_SOURCE_URL", ""))),
@@ -104,10 +109,12 @@ class Settings:
             excel_sheet=env.get("BAROMETER_EXCEL_SHEET") or None,
             download_max_bytes=int(env.get("BAROMETER_DOWNLOAD_MAX_BYTES", "50000000")),
             download_timeout=float(env.get("BAROMETER_DOWNLOAD_TIMEOUT", "30")),
-            value_change_points=float(env.get("ALERT_VALUE_CHANGE_POINTS", "5")),
+            alerts=AlertConfig.from_env(env, warehouse_dir / "alerts.jsonl"),
+            dagster_home=_path(env["DAGSTER_HOME"]) if env.get("DAGSTER_HOME") else None,
             cases_source_dir=_path(env.get("CASES_SOURCE_DIR", "seeds/cases")),
             pseudonym_key=env.get("BAROMETER_PSEUDONYM_KEY") or DEV_PSEUDONYM_KEY,
             min_cell=max(1, int(env.get("BAROMETER_MIN_CELL", "5"))),
+            duckdb_memory_limit=env.get("BAROMETER_DUCKDB_MEMORY_LIMIT", "2GB"),
         )
 
     def subprocess_env(self) -> dict[str, str]:
@@ -115,8 +122,11 @@ class Settings:
         return {
             **TELEMETRY_OFF,
             "BAROMETER_DUCKDB_PATH": str(self.warehouse_path),
-            # The small-cell threshold of the case marts, read by dbt's env_var() (macros/min_cell.sql).
+            # The small-cell threshold of the case marts, read by dbt's env_var()
+            # (dbt_project/macros/case_outcomes.sql).
             "BAROMETER_MIN_CELL": str(self.min_cell),
+            # DuckDB's buffer memory in dbt's process as in ours (dbt_project/profiles.yml).
+            "BAROMETER_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
 
 

@@ -14,6 +14,9 @@ from orchestration.settings import (
     Settings,
 )
 
+# Real loopback servers (webhook receiver, SMTP inbox) shared by the alert tests.
+pytest_plugins = ["loopback"]
+
 SAMPLE_EXPORTS = PROJECT_ROOT / "seeds" / "barometer"
 
 

@@ -7,8 +7,16 @@ RAW = dg.AssetKey(["raw", "barometer_indicator_values"])
 CURRENT_LOADS = dg.AssetKey(["raw", "barometer_current_loads"])
 MARTS = [
     dg.AssetKey(["marts", t])
-    for t in ["dim_indicator", "dim_municipality", "fct_indicator_values", "fct_target_gap"]
+    for t in [
+        "dim_indicator",
+        "dim_municipality",
+        "fct_indicator_values",
+        "fct_target_gap",
+        "fct_case_outcomes",
+        "fct_local_vs_national",
+    ]
 ]
+CASES_RAW = [dg.AssetKey(["raw", "case_citizens"]), dg.AssetKey(["raw", "case_events"])]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +63,7 @@ def test_great_expectations_gates_the_raw_table_and_every_mart_and_block(defs):
         for spec in checks.check_specs
         if spec.name == "great_expectations"
     ]
-    assert {spec.asset_key for spec in specs} == {RAW, *MARTS}
+    assert {spec.asset_key for spec in specs} == {RAW, *CASES_RAW, *MARTS}
     assert all(spec.blocking for spec in specs)
 
 

@@ -4,7 +4,14 @@ import duckdb
 import pytest
 from conftest import read_table, refresh
 
-MARTS = ["dim_indicator", "dim_municipality", "fct_indicator_values", "fct_target_gap"]
+MARTS = [
+    "dim_indicator",
+    "dim_municipality",
+    "fct_case_outcomes",
+    "fct_indicator_values",
+    "fct_local_vs_national",
+    "fct_target_gap",
+]
 
 
 def query(settings, sql: str) -> list[tuple]:

@@ -14,9 +14,13 @@ def test_one_suite_for_the_raw_table_and_one_per_mart():
     assert sorted(s.table for s in SUITES) == [
         "marts.dim_indicator",
         "marts.dim_municipality",
+        "marts.fct_case_outcomes",
         "marts.fct_indicator_values",
+        "marts.fct_local_vs_national",
         "marts.fct_target_gap",
         "raw.barometer_indicator_values",
+        "raw.case_citizens",
+        "raw.case_events",
     ]
 
 

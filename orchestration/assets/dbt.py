@@ -18,7 +18,8 @@ from orchestration.settings import DBT_PROJECT_DIR
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 STAGING_SELECT = "resource_type:seed path:models/staging"
-MARTS_SELECT = "path:models/marts"
+# Intermediate models (case outcomes per citizen and cell) are built with the marts they feed.
+MARTS_SELECT = "path:models/intermediate path:models/marts"
 
 
 class WarehouseTranslator(DagsterDbtTranslator):

@@ -7,7 +7,14 @@ from orchestration.data_changes import copenhagen_changes
 from orchestration.publish import publish_schema
 from orchestration.settings import Settings
 
-MART_TABLES = ["dim_indicator", "dim_municipality", "fct_indicator_values", "fct_target_gap"]
+MART_TABLES = [
+    "dim_indicator",
+    "dim_municipality",
+    "fct_indicator_values",
+    "fct_target_gap",
+    "fct_case_outcomes",
+    "fct_local_vs_national",
+]
 
 
 @dg.asset(
@@ -26,7 +33,9 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     duckdb: DuckDBResource = context.resources.duckdb
     with duckdb.get_connection() as con:
         # Compared before the swap: afterwards the previous publication is gone.
-        changes = copenhagen_changes(con, settings.serving_path, settings.value_change_points)
+        changes = copenhagen_changes(
+            con, settings.serving_path, settings.alerts.value_change_points
+        )
         counts = publish_schema(
             con, "marts", MART_TABLES, settings.serving_path, settings.parquet_dir
         )

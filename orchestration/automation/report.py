@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
+from orchestration.automation.alerting import failure_reason
 from orchestration.settings import Settings
 
 
@@ -36,10 +37,7 @@ def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
             )
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            reason = error.message.strip() if error else "unknown error"
-            if error and error.cause and "Failure" not in error.cls_name:
-                reason = error.cause.message.strip()
+            reason = failure_reason(event.step_failure_data.error)
             lines.append(f"Step '{event.step_key}' failed: {reason}")
     skipped = sorted(
         event.step_key

@@ -88,4 +88,11 @@ def _metadata(result: SuiteResult) -> dict:
         if samples:
             sample = pd.concat(samples).drop_duplicates().head(10)
             metadata["failing_rows_sample"] = dg.MetadataValue.md(sample.to_markdown(index=False))
+            # The same rows as data, for the alerts.
+            metadata["failing_rows"] = dg.MetadataValue.json(
+                sample.astype(object).where(sample.notna(), None).astype(str).to_dict("records")
+            )
+        metadata["failed_expectation_names"] = dg.MetadataValue.json(
+            [f"{f.expectation} on {f.column}" if f.column else f.expectation for f in result.failed]
+        )
     return metadata

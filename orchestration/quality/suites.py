@@ -2,8 +2,9 @@
 
 Each file is a GE suite (``name``, ``expectations``) whose ``meta`` says which warehouse table it
 gates (``asset_key``) and, optionally, which query builds the batch (``batch_query``, default: the
-whole table). Values that belong to reference data (municipality codes, the indicator list) are
-written as ``{"$PARAMETER": "..."}`` and filled from ``seeds/reference/`` at validation time.
+whole table) and which columns identify a failing row in samples (``sample_columns``). Values
+that belong to reference data (municipality codes, the indicator list) are written as
+``{"$PARAMETER": "..."}`` and filled from ``seeds/reference/`` at validation time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Suite:
     asset_key: tuple[str, ...]
     description: str
     batch_query: str
+    sample_columns: tuple[str, ...]  # what a failing row is shown with, beside the failing column
     definition: dict  # the GE suite as stored
 
     @property
@@ -37,6 +39,7 @@ def load_suite(path: Path) -> Suite:
         asset_key=asset_key,
         description=meta.get("description", ""),
         batch_query=meta.get("batch_query") or f"select * from {'.'.join(asset_key)}",
+        sample_columns=tuple(meta.get("sample_columns", ())),
         definition=definition,
     )
 

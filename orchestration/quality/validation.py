@@ -51,7 +51,7 @@ def validate_frame(frame: pd.DataFrame, suite: Suite, parameters: dict) -> Suite
     results = batch.validate(
         gx_suite, expectation_parameters=parameters, result_format={"result_format": "COMPLETE"}
     )
-    failed = [_failure(r, frame) for r in results.results if not r.success]
+    failed = [_failure(r, frame, suite.sample_columns) for r in results.results if not r.success]
     return SuiteResult(suite.name, len(frame), len(results.results), failed)
 
 
@@ -71,9 +71,10 @@ def build_expectations(suite: Suite) -> list:
     ]
 
 
-def _failure(result, frame: pd.DataFrame) -> FailedExpectation:
+def _failure(result, frame: pd.DataFrame, sample_columns: tuple[str, ...]) -> FailedExpectation:
     config = result.expectation_config
-    kwargs = {k: v for k, v in config.kwargs.items() if k not in {"batch_id", "result_format"}}
+    hidden = {"batch_id", "result_format", "condition_parser", "row_condition"}
+    kwargs = {k: v for k, v in config.kwargs.items() if k not in hidden}
     column = kwargs.pop("column", None)
     if result.exception_info and result.exception_info.get("raised_exception"):
         detail = result.exception_info.get("exception_message", "the expectation raised an error")
@@ -81,16 +82,29 @@ def _failure(result, frame: pd.DataFrame) -> FailedExpectation:
     details = result.result or {}
     indices = details.get("unexpected_index_list") or []
     positions = [i for i in indices if isinstance(i, int)][:SAMPLE_ROWS]
-    sample = frame.loc[positions] if positions else frame.iloc[0:0]
+    # The rows' identity and the failing column tell the story; the rest is noise in an alert.
+    shown = [c for c in dict.fromkeys([*sample_columns, column]) if c in frame.columns]
+    sample = frame.loc[positions, shown or list(frame.columns)] if positions else frame.iloc[0:0]
     observed = details.get("observed_value")
-    description = ", ".join(f"{k}={v}" for k, v in kwargs.items() if k != "value_set")
+    parts = [f"{k}={v}" for k, v in kwargs.items() if k != "value_set"]
     if "value_set" in kwargs:
-        description = (description + ", " if description else "") + "value_set=<reference>"
+        parts.append("value_set=<reference>")
+    condition = _condition(config.kwargs.get("row_condition"))
+    if condition:
+        parts.append(f"where {condition}")
+    description = ", ".join(parts)
     if observed is not None:
         description += f" (observed {observed})"
     return FailedExpectation(
         config.type, column, description, details.get("unexpected_count"), sample
     )
+
+
+def _condition(row_condition) -> str | None:
+    """GE 1.x stores a pandas row condition as a dict around the filter text."""
+    if isinstance(row_condition, dict):
+        return row_condition.get("pass_through_filter")
+    return row_condition or None
 
 
 def _import_gx():

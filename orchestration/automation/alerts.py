@@ -1,0 +1,602 @@
+"""Alert delivery: a Teams or Slack incoming webhook, e-mail over SMTP, and a local JSON-lines log.
+
+Plain Python (no Dagster import), so the sensors, the CLI and tests share one delivery path. Not
+dagster-slack or dagster-msteams: dagster-slack posts through the Slack Web API with a bot token,
+not an incoming webhook; dagster-msteams (0.29.27) drags in ``requests`` and Dagster, has no
+retries, and builds either a legacy hero card or an Adaptive Card of one text block, with no
+facts, sample table or run button.
+
+Every channel is retried with exponential backoff; one that still fails is recorded, never
+raised, so a broken webhook cannot hide the e-mail, and the local line is always written last.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import math
+import smtplib
+import ssl
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+log = logging.getLogger("orchestration.automation.alerts")
+
+KINDS = ("run_failure", "check_failure", "data_change")
+SEVERITIES = ("error", "warning", "info")
+WEBHOOK_FORMATS = ("teams", "slack")
+MAX_SAMPLE_ROWS = 10
+DEFAULT_UI_URL = "http://127.0.0.1:3000"
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _jsonable(value: Any) -> Any:
+    """Sample cells may be dates, decimals or NaN from DuckDB: strict JSON has none of them."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return value if value is None or isinstance(value, str | int | bool) else str(value)
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    severity: str
+    title: str
+    summary: str
+    facts: dict[str, str] = field(default_factory=dict)
+    sample: list[dict] = field(default_factory=list)
+    run_url: str | None = None
+    created_at: str = field(default_factory=_utc_now)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"alert kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(
+                f"alert severity must be one of {', '.join(SEVERITIES)}, not {self.severity!r}"
+            )
+        # A chat message is no place for a long table: the run in the UI has the rest.
+        object.__setattr__(self, "sample", list(self.sample[:MAX_SAMPLE_ROWS]))
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "title": self.title,
+            "summary": self.summary,
+            "facts": {str(k): str(v) for k, v in self.facts.items()},
+            "sample": [{str(k): _jsonable(v) for k, v in row.items()} for row in self.sample],
+            "run_url": self.run_url,
+            "created_at": self.created_at,
+        }
+
+
+def run_url(ui_url: str, run_id: str) -> str:
+    return f"{ui_url.rstrip('/')}/runs/{run_id}"
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {raw!r}")
+
+
+def _number(name: str, raw: str, kind: Callable[[str], Any]) -> Any:
+    try:
+        return kind(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertConfig:
+    alerts_path: Path
+    webhook_url: str | None = field(default=None, repr=False)  # the URL is the secret
+    webhook_format: str = "teams"
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
+    ui_url: str = DEFAULT_UI_URL
+    value_change_points: float = 5.0
+    attempts: int = 3
+    backoff: float = 1.0  # seconds before the 2nd attempt, doubled before each later one
+    # Seconds per HTTP request or SMTP conversation: two channels hanging through every attempt
+    # must still fit in a Dagster sensor evaluation (60 s).
+    timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.webhook_format not in WEBHOOK_FORMATS:  # fail at start-up, not at the first alert
+            raise ValueError(f"webhook_format must be teams or slack, not {self.webhook_format!r}")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], alerts_path: Path) -> AlertConfig:
+        """Read the ALERT_* variables from ``env`` (settings.py passes ``os.environ``)."""
+
+        def get(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        webhook_format = (get("ALERT_WEBHOOK_FORMAT") or "teams").lower()
+        if webhook_format not in WEBHOOK_FORMATS:
+            raise ValueError(
+                "ALERT_WEBHOOK_FORMAT must be 'teams' (Adaptive Card, for a Teams incoming "
+                "webhook or Workflows) or 'slack' (Block Kit, for a Slack incoming webhook), "
+                f"not {env.get('ALERT_WEBHOOK_FORMAT')!r}"
+            )
+        webhook_url = get("ALERT_WEBHOOK_URL")
+        if webhook_url and not webhook_url.startswith(("https://", "http://")):
+            # Never echo the value: a webhook URL is a credential.
+            raise ValueError("ALERT_WEBHOOK_URL must start with https:// (or http://)")
+        smtp_host = get("ALERT_SMTP_HOST")
+        smtp_user = get("ALERT_SMTP_USER")
+        # Logging in over a plain connection would send the password in clear: TLS by default.
+        starttls_raw = get("ALERT_SMTP_STARTTLS")
+        starttls = _flag("ALERT_SMTP_STARTTLS", starttls_raw) if starttls_raw else bool(smtp_user)
+        port_raw = get("ALERT_SMTP_PORT")
+        port = _number("ALERT_SMTP_PORT", port_raw, int) if port_raw else (587 if starttls else 25)
+        smtp_from = get("ALERT_SMTP_FROM")
+        smtp_to = tuple(a.strip() for a in (get("ALERT_SMTP_TO") or "").split(",") if a.strip())
+        if smtp_host and not (smtp_from and smtp_to):
+            raise ValueError("ALERT_SMTP_HOST is set: ALERT_SMTP_FROM and ALERT_SMTP_TO are needed")
+        if not smtp_host and (smtp_from or smtp_to):
+            raise ValueError("ALERT_SMTP_FROM/ALERT_SMTP_TO are set but ALERT_SMTP_HOST is not")
+        points = get("ALERT_VALUE_CHANGE_POINTS")
+        return cls(
+            alerts_path=alerts_path,
+            webhook_url=webhook_url,
+            webhook_format=webhook_format,
+            smtp_host=smtp_host,
+            smtp_port=port,
+            smtp_user=smtp_user,
+            smtp_password=env.get("ALERT_SMTP_PASSWORD") or None,
+            smtp_starttls=starttls,
+            smtp_from=smtp_from,
+            smtp_to=smtp_to,
+            ui_url=(get("DAGSTER_UI_URL") or DEFAULT_UI_URL).rstrip("/"),
+            value_change_points=(
+                _number("ALERT_VALUE_CHANGE_POINTS", points, float) if points else 5.0
+            ),
+        )
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def _columns(sample: list[dict]) -> list[str]:
+    return list(dict.fromkeys(key for row in sample for key in row))
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def sample_table(sample: list[dict]) -> str:
+    """A fixed-width text table: readable in a code block, an e-mail and a terminal alike."""
+    if not sample:
+        return ""
+    columns = _columns(sample)
+    rows = [[_cell(row.get(c)) for c in columns] for row in sample]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(columns), rule, *(line(r) for r in rows)]).rstrip()
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_SLACK_ICON = {"error": ":red_circle:", "warning": ":warning:", "info": ":information_source:"}
+_TEAMS_COLOR = {"error": "Attention", "warning": "Warning", "info": "Default"}
+
+
+def slack_payload(alert: Alert) -> dict:
+    """Block Kit for a Slack incoming webhook, within Slack's limits (header 150, text 3000)."""
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(alert.title, 150)}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _clip(_slack_escape(alert.summary), 3000)},
+        },
+    ]
+    fields = [
+        {"type": "mrkdwn", "text": _clip(f"*{_slack_escape(k)}*\n{_slack_escape(v)}", 2000)}
+        for k, v in alert.to_json()["facts"].items()
+    ]
+    for start in range(0, len(fields), 10):  # at most 10 fields per section
+        blocks.append({"type": "section", "fields": fields[start : start + 10]})
+    if alert.sample:
+        table = _clip(_slack_escape(sample_table(alert.sample)), 2900)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*Sample* ({len(alert.sample)} rows)\n```{table}```",
+                },
+            }
+        )
+    if alert.run_url:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open the run in Dagster"},
+                        "url": alert.run_url,
+                    }
+                ],
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"{alert.severity} · {alert.kind} · {alert.created_at}",
+                }
+            ],
+        }
+    )
+    # "text" is what notifications and screen readers show.
+    return {"text": f"{_SLACK_ICON[alert.severity]} {alert.title}", "blocks": blocks}
+
+
+def _teams_sample(sample: list[dict]) -> list[dict]:
+    """Adaptive Card 1.4 has no Table element: one column per field, one line per row."""
+    columns = _columns(sample)
+    return [
+        {
+            "type": "TextBlock",
+            "text": f"Sample ({len(sample)} rows)",
+            "weight": "Bolder",
+            "spacing": "Medium",
+        },
+        {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": "auto",
+                    "items": [
+                        {"type": "TextBlock", "text": column, "weight": "Bolder", "size": "Small"},
+                        *(
+                            {
+                                "type": "TextBlock",
+                                "text": _cell(row.get(column)) or "–",
+                                "size": "Small",
+                                "spacing": "None",
+                            }
+                            for row in sample
+                        ),
+                    ],
+                }
+                for column in columns
+            ],
+        },
+    ]
+
+
+def teams_payload(alert: Alert) -> dict:
+    """A message with an Adaptive Card, as Teams incoming webhooks and Workflows accept."""
+    data = alert.to_json()
+    body: list[dict] = [
+        {
+            "type": "TextBlock",
+            "text": alert.title,
+            "weight": "Bolder",
+            "size": "Medium",
+            "color": _TEAMS_COLOR[alert.severity],
+            "wrap": True,
+        },
+        # Teams' markdown joins single line breaks: make each summary line its own paragraph.
+        {"type": "TextBlock", "text": alert.summary.replace("\n", "\n\n"), "wrap": True},
+    ]
+    if data["facts"]:
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [{"title": k, "value": v} for k, v in data["facts"].items()],
+            }
+        )
+    if alert.sample:
+        body += _teams_sample(data["sample"])
+    body.append(
+        {
+            "type": "TextBlock",
+            "text": f"{alert.severity} · {alert.kind} · {alert.created_at}",
+            "size": "Small",
+            "isSubtle": True,
+            "wrap": True,
+        }
+    )
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "body": body,
+        "msteams": {"width": "Full"},  # room for the sample table
+    }
+    if alert.run_url:
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": "Open the run in Dagster", "url": alert.run_url}
+        ]
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+        ],
+    }
+
+
+def email_message(alert: Alert, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+    data = alert.to_json()
+    table = sample_table(data["sample"])
+    text = [alert.title, "", alert.summary, ""]
+    text += [f"{k}: {v}" for k, v in data["facts"].items()]
+    if table:
+        text += ["", f"Sample ({len(alert.sample)} rows):", table]
+    if alert.run_url:
+        text += ["", f"Open the run in Dagster: {alert.run_url}"]
+    text += ["", "--", f"{alert.severity} · {alert.kind} · {alert.created_at}"]
+
+    esc = html.escape
+    parts = [f"<h2>{esc(alert.title)}</h2>", f"<p>{esc(alert.summary)}</p>".replace("\n", "<br>")]
+    if data["facts"]:
+        rows = "".join(
+            f"<tr><th align='left'>{esc(k)}</th><td>{esc(v)}</td></tr>"
+            for k, v in data["facts"].items()
+        )
+        parts.append(f"<table>{rows}</table>")
+    if data["sample"]:
+        columns = _columns(data["sample"])
+        head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+        rows = "".join(
+            "<tr>" + "".join(f"<td>{esc(_cell(r.get(c)))}</td>" for c in columns) + "</tr>"
+            for r in data["sample"]
+        )
+        parts.append(
+            f"<p><b>Sample ({len(data['sample'])} rows)</b></p>"
+            f"<table border='1' cellpadding='4' cellspacing='0'><tr>{head}</tr>{rows}</table>"
+        )
+    if alert.run_url:
+        parts.append(f"<p><a href='{esc(alert.run_url)}'>Open the run in Dagster</a></p>")
+    parts.append(
+        f"<p><small>{esc(f'{alert.severity} · {alert.kind} · {alert.created_at}')}</small></p>"
+    )
+
+    message = EmailMessage()
+    # A header may not contain line breaks: a multi-line title would break the message.
+    message["Subject"] = "[barometer] " + " ".join(alert.title.split())
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain="barometer.local")
+    message.set_content("\n".join(text) + "\n")
+    message.add_alternative("<html><body>" + "\n".join(parts) + "</body></html>", subtype="html")
+    return message
+
+
+# -- channels --------------------------------------------------------------------------------
+
+
+class DeliveryError(Exception):
+    """A failure worth another attempt, with a reason already fit for the log."""
+
+
+class PermanentError(DeliveryError):
+    """A failure that another attempt will not fix (a 4xx answer, a rejected login)."""
+
+
+class _Redact(logging.Filter):
+    """httpx logs every request's full URL at INFO, and a webhook URL is a credential."""
+
+    def __init__(self, url: str):
+        super().__init__()
+        self.urls = {url, str(httpx.URL(url))}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(url in message for url in self.urls):
+            for url in self.urls:
+                message = message.replace(url, "<webhook url>")
+            record.msg, record.args = message, ()
+        return True
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, alert: Alert) -> None: ...
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, url: str, webhook_format: str = "teams", timeout: float = 5.0):
+        if webhook_format not in WEBHOOK_FORMATS:
+            raise ValueError(f"webhook format must be teams or slack, not {webhook_format!r}")
+        self.url, self.format, self.timeout = url, webhook_format, timeout
+
+    def payload(self, alert: Alert) -> dict:
+        return teams_payload(alert) if self.format == "teams" else slack_payload(alert)
+
+    def send(self, alert: Alert) -> None:
+        redact = _Redact(self.url)
+        httpx_log = logging.getLogger("httpx")
+        httpx_log.addFilter(redact)
+        try:
+            response = httpx.post(self.url, json=self.payload(alert), timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            reason = str(exc) or "no details"
+            for url in redact.urls:  # httpx messages can quote the URL too
+                reason = reason.replace(url, "<webhook url>")
+            raise DeliveryError(f"{type(exc).__name__}: {reason}") from None
+        finally:
+            httpx_log.removeFilter(redact)
+        if response.is_success:  # Slack answers 200 "ok", Teams Workflows 202
+            return
+        reason = f"HTTP {response.status_code}: {_clip(response.text.strip(), 200)}"
+        if response.status_code == 429 or response.status_code >= 500:
+            raise DeliveryError(reason)
+        raise PermanentError(reason)
+
+
+class EmailChannel:
+    name = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        recipients: tuple[str, ...],
+        user: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 5.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
+        self.host, self.port, self.sender, self.recipients = host, port, sender, recipients
+        self.user, self._password, self.starttls = user, password, starttls
+        self.timeout, self.ssl_context = timeout, ssl_context
+
+    def send(self, alert: Alert) -> None:
+        message = email_message(alert, self.sender, self.recipients)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self._password or "")
+                smtp.send_message(message, to_addrs=list(self.recipients))
+        except (
+            smtplib.SMTPAuthenticationError,
+            smtplib.SMTPSenderRefused,
+            smtplib.SMTPRecipientsRefused,
+        ) as exc:
+            raise PermanentError(f"{type(exc).__name__}: {exc}") from None
+
+
+def configured_channels(config: AlertConfig) -> list[Channel]:
+    channels: list[Channel] = []
+    if config.webhook_url:
+        channels.append(WebhookChannel(config.webhook_url, config.webhook_format, config.timeout))
+    if config.smtp_host and config.smtp_from and config.smtp_to:
+        channels.append(
+            EmailChannel(
+                config.smtp_host,
+                config.smtp_port,
+                config.smtp_from,
+                config.smtp_to,
+                user=config.smtp_user,
+                password=config.smtp_password,
+                starttls=config.smtp_starttls,
+                timeout=config.timeout,
+            )
+        )
+    return channels
+
+
+# -- delivery --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    channel: str
+    ok: bool
+    attempts: int
+    error: str | None = None
+
+
+def _attempt(
+    channel: str, send: Callable[[], None], attempts: int, backoff: float, secrets: list[str]
+) -> Delivery:
+    """Call ``send`` up to ``attempts`` times, waiting backoff, 2*backoff, ... in between."""
+    error = "not attempted"
+    for attempt in range(1, max(1, attempts) + 1):
+        try:
+            send()
+            if attempt > 1:
+                log.info("alert delivered via %s on attempt %d", channel, attempt)
+            return Delivery(channel, True, attempt)
+        except Exception as exc:  # a broken channel, whatever the cause, must not stop the others
+            if isinstance(exc, DeliveryError):
+                error = str(exc)
+            else:
+                error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            for secret in secrets:
+                error = error.replace(secret, "***")
+            final = isinstance(exc, PermanentError) or attempt >= attempts
+            log.warning(
+                "alert via %s failed (attempt %d of %d%s): %s",
+                channel,
+                attempt,
+                attempts,
+                ", giving up" if final else "",
+                error,
+            )
+            if final:
+                return Delivery(channel, False, attempt, error)
+            time.sleep(backoff * 2 ** (attempt - 1))
+    return Delivery(channel, False, max(1, attempts), error)
+
+
+def write_local(path: Path, alert: Alert, deliveries: list[Delivery]) -> None:
+    """Append one JSON line: the alert, and where it went. Delivered/failed name remote channels."""
+    record = {
+        "alert": alert.to_json(),
+        "delivered": [d.channel for d in deliveries if d.ok],
+        "failed": {d.channel: d.error for d in deliveries if not d.ok},
+        "deliveries": [asdict(d) for d in deliveries],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(record, ensure_ascii=False) + "\n")  # one write: one whole line
+
+
+def deliver(alert: Alert, config: AlertConfig) -> list[Delivery]:
+    """Send through every configured channel, then log locally. Never raises."""
+    secrets = [s for s in (config.webhook_url, config.smtp_password) if s]
+    deliveries = [
+        _attempt(ch.name, lambda ch=ch: ch.send(alert), config.attempts, config.backoff, secrets)
+        for ch in configured_channels(config)
+    ]
+    local = _attempt(
+        "local",
+        lambda: write_local(config.alerts_path, alert, deliveries),
+        config.attempts,
+        config.backoff,
+        secrets,
+    )
+    return [*deliveries, local]
