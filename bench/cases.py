@@ -178,10 +178,11 @@ def tree_rss(pid: int) -> tuple[int, int]:
         current = todo.pop()
         try:
             status = (Path("/proc") / str(current) / "status").read_text()
-            hwm = max(
-                hwm,
-                *(int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmHWM:")),
-            )
+            # A process that is exiting (a zombie) has no VmHWM line any more.
+            peaks = [
+                int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmHWM:")
+            ]
+            hwm = max([hwm, *peaks])
             rollup = (Path("/proc") / str(current) / "smaps_rollup").read_text()
             total += next(
                 int(line.split()[1]) * 1024
