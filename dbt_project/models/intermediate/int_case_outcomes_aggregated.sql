@@ -15,6 +15,11 @@
     ('self_supporting_within_1095_days_pct', 'pct', 'count(self_supporting_within_1095_days)', 'round(100 * avg(self_supporting_within_1095_days::integer), 1)'),
     ('welcome_house_pct', 'pct', 'count(welcome_house)', 'round(100 * avg(welcome_house::integer), 1)'),
 ] -%}
+{#- Every cell and margin a cohort is shown by: the same for the counts and for the
+    organisations, so the two join cell to cell. -#}
+{%- set groupings = [
+    'programme, sex, age_band', 'programme, sex', 'programme, age_band', 'sex, age_band',
+    'programme', 'sex', 'age_band', ''] -%}
 
 with outcomes as (
     select * from {{ ref('int_citizen_outcomes') }}
@@ -34,9 +39,7 @@ cells as (
         count(*) filter (where welcome_house) as volunteer_organisations__base
     from outcomes
     group by grouping sets (
-        {%- for grouping in [
-            'programme, sex, age_band', 'programme, sex', 'programme, age_band', 'sex, age_band',
-            'programme', 'sex', 'age_band', ''] %}
+        {%- for grouping in groupings %}
         (arrival_year{{ ', ' ~ grouping if grouping }}){{ ',' if not loop.last }}
         {%- endfor %}
     )
@@ -52,9 +55,7 @@ organisations as (
         count(distinct organisation)::double as volunteer_organisations__value
     from outcomes, unnest(volunteer_organisations) as organised(organisation)
     group by grouping sets (
-        {%- for grouping in [
-            'programme, sex, age_band', 'programme, sex', 'programme, age_band', 'sex, age_band',
-            'programme', 'sex', 'age_band', ''] %}
+        {%- for grouping in groupings %}
         (arrival_year{{ ', ' ~ grouping if grouping }}){{ ',' if not loop.last }}
         {%- endfor %}
     )
