@@ -87,7 +87,8 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
     from orchestration import raw_cases
     from orchestration.publish import SERVING_STORAGE_VERSION
     from orchestration.settings import Settings
-    from orchestration.sources.cases import find_extracts, key_fingerprint, read_extract
+    from orchestration.sources.cases import find_extracts, read_extract
+    from orchestration.sources.pseudonyms import key_fingerprint
 
     key = Settings.from_env().pseudonym_key
     models = json.loads(compiled.read_text())

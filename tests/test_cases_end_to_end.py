@@ -19,7 +19,8 @@ from conftest import SAMPLE_EXPORTS, read_table, refresh, use_folders
 
 from orchestration import raw_cases
 from orchestration.settings import PROJECT_ROOT
-from orchestration.sources.cases import find_extracts, key_fingerprint, read_extract
+from orchestration.sources.cases import find_extracts, read_extract
+from orchestration.sources.pseudonyms import key_fingerprint
 
 SAMPLE_CASES = PROJECT_ROOT / "seeds" / "cases"
 CASE_MARTS = ["fct_case_outcomes", "fct_local_vs_national"]

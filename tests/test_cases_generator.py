@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.sample_data.cases import CHUNK, write_case_extracts
-from orchestration.sources.cases import normalise_cpr
+from orchestration.sources.pseudonyms import normalise_cpr
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT_ROOT / "seeds" / "cases"

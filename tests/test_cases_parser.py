@@ -7,13 +7,12 @@ import re
 import pytest
 
 from orchestration.sources.cases import (
-    PSEUDONYM_PATTERN,
     CaseExtractError,
     describe_extract,
     find_extracts,
-    pseudonym,
     read_extract,
 )
+from orchestration.sources.pseudonyms import PSEUDONYM_PATTERN, pseudonym
 
 KEY = "test-key"
 CPR = "010190-1234"

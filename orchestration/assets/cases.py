@@ -10,15 +10,13 @@ from duckdb import Error as DuckDBError
 from orchestration import raw_cases
 from orchestration.settings import Settings
 from orchestration.sources.cases import (
-    CPR_MASK,
-    CPR_SHAPED,
     CaseExtractError,
     describe_extract,
     file_stamp,
     find_extract_paths,
-    key_fingerprint,
     read_extract,
 )
+from orchestration.sources.pseudonyms import CPR_MASK, CPR_SHAPED, key_fingerprint
 
 CITIZENS = dg.AssetKey(["raw", "case_citizens"])
 EVENTS = dg.AssetKey(["raw", "case_events"])

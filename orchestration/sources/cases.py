@@ -24,7 +24,6 @@ Protection rules, applied here and nowhere later:
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from orchestration.sources.pseudonyms import CPR_MASK, CPR_SHAPED, hmac_pads
 
 EXTRACT_NAME = re.compile(r"^(citizens|events)_(\d{8})\.csv$")
 
@@ -47,11 +48,6 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 REQUIRED_COLUMNS = {"citizens": CITIZEN_COLUMNS, "events": EVENT_COLUMNS}
 
-# Anything shaped like a CPR number, dashed or not, wherever it stands in a text.
-CPR_SHAPED = r"[0-9]{6}-?[0-9]{4}"
-CPR_MASK = "[cpr fjernet]"
-PSEUDONYM_PATTERN = r"^[a-p]{32}$"
-_HEX_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 _DANISH_DATE_FORMATS = "['%d-%m-%Y', '%d.%m.%Y']"
 _READ_CHUNK = 8 * 1024 * 1024
 
@@ -138,47 +134,6 @@ def file_stamp(path: Path) -> tuple[str, int, int]:
     return path.name, stat.st_size, stat.st_mtime_ns
 
 
-# --- pseudonyms ---------------------------------------------------------------------------------
-
-
-def normalise_cpr(cpr: str) -> str:
-    """``010190-1234`` or ``0101901234`` -> ``0101901234``; ValueError (without the value) else."""
-    text = cpr.strip()
-    if not re.fullmatch(CPR_SHAPED, text):
-        raise ValueError("not a CPR number (DDMMYY-XXXX or 10 digits)")
-    digits = text.replace("-", "")
-    try:
-        datetime.strptime(digits[:6], "%d%m%y")
-    except ValueError:
-        raise ValueError("not a CPR number: the first six digits are not a date") from None
-    return digits
-
-
-def pseudonym(cpr: str, key: str) -> str:
-    """The pseudonym of a CPR number: what the SQL of ``read_extract`` computes, in Python."""
-    digest = hmac.new(_key_bytes(key), normalise_cpr(cpr).encode(), hashlib.sha256).hexdigest()
-    return digest[:32].translate(_HEX_TO_LETTERS)
-
-
-def key_fingerprint(key: str) -> str:
-    """Identifies the key without revealing it: loads under different keys must not be mixed."""
-    digest = hmac.new(_key_bytes(key), b"barometer-warehouse key fingerprint", hashlib.sha256)
-    return digest.hexdigest()[:16].translate(_HEX_TO_LETTERS)
-
-
-def _key_bytes(key: str) -> bytes:
-    return key.encode("utf-8")
-
-
-def _hmac_pads(key: str) -> tuple[bytes, bytes]:
-    """HMAC (RFC 2104) as two SHA-256 passes, so SQL can compute it: inner and outer key pads."""
-    block = _key_bytes(key)
-    if len(block) > 64:
-        block = hashlib.sha256(block).digest()
-    block = block.ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
-
-
 # --- reading ------------------------------------------------------------------------------------
 
 
@@ -204,7 +159,7 @@ def read_extract(extract: Extract, key: str) -> Iterator[ParsedExtract]:
     header = _read_header(extract)
     con = duckdb.connect(config={"temp_directory": ""})  # in memory, and never spilled to disk
     try:
-        ipad, opad = _hmac_pads(key)
+        ipad, opad = hmac_pads(key)
         # The key pads as constant macros of this private in-memory connection: bound once, not
         # looked up per row. They never appear in the text of a query over the file.
         con.execute(f"create temp macro hmac_ipad() as unhex('{ipad.hex()}')")
