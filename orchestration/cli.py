@@ -13,9 +13,18 @@ from pathlib import Path
 from orchestration.settings import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
+    DEV_PSEUDONYM_KEY,
     REFERENCE_DIR,
+    ConfigError,
     Settings,
     apply_process_env,
+)
+from orchestration.variables import (
+    ALERT_VARIABLES,
+    SETTINGS_VARIABLES,
+    alert_rules,
+    read,
+    shown,
 )
 
 PARSE_KEYS = (
@@ -29,9 +38,21 @@ PARSE_KEYS = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return run_command(argv)
+    except ConfigError as error:
+        # A bad variable is the operator's to fix: one sentence, no traceback.
+        print(f"barometer: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+def run_command(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="barometer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("refresh", help="run the nightly refresh now, without the daemon")
+    commands.add_parser(
+        "check-config", help="show every setting, where it comes from and whether it is allowed"
+    )
     commands.add_parser("prepare", help="parse the dbt project once, so runs start fast")
     parse = commands.add_parser(
         "parse", help="show how an export would be read, one JSON row per line, loading nothing"
@@ -57,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return refresh(Settings.from_env())
     if args.command == "prepare":
         return prepare(Settings.from_env())
+    if args.command == "check-config":
+        return check_config(os.environ)
     if args.command == "parse":
         return parse_file(args.path, args.indicator, args.sheet)
     if args.command == "generate-cases":
@@ -94,6 +117,31 @@ def parse_file(path: Path, indicator: str | None, sheet: str | None) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def check_config(env) -> int:
+    """Every variable with its source, value (secrets hidden) and verdict; 2 if any is refused."""
+    alert_readings = read(env, ALERT_VARIABLES)
+    readings = read(env, SETTINGS_VARIABLES) + alert_readings
+    rule_errors = {error.variable: error for error in alert_rules(alert_readings)}
+    rows = []
+    for reading in readings:
+        variable = reading.variable
+        error = reading.error or rule_errors.get(variable.name)
+        value = shown(reading.text or variable.default, variable.secret)
+        rows.append((variable.name, reading.source, value, f"REFUSED: {error}" if error else "ok"))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    for *cells, verdict in rows:
+        padded = [cell.ljust(width) for cell, width in zip(cells, widths, strict=True)]
+        print(*padded, verdict, sep="  ")
+    key = next(r for r in readings if r.variable.name == "BAROMETER_PSEUDONYM_KEY")
+    if key.text in (None, DEV_PSEUDONYM_KEY):
+        print("Pseudonym key: the development key, fine for sample data, never for real data.")
+    elif not key.error:
+        print("Pseudonym key: a secret key of your own, not the development key.")
+    refused = sum(row[3] != "ok" for row in rows)
+    print(f"{len(readings)} settings, {refused} refused.")
+    return 2 if refused else 0
 
 
 def prepare(settings: Settings) -> int:

@@ -1,19 +1,21 @@
 """All configuration of the warehouse, read once from environment variables with embedded defaults.
 
 Nothing else in the project reads ``os.environ``: every path and switch comes from ``Settings``.
+Each variable's default and rule live in ``variables.py``; a bad value raises ``ConfigError``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.automation.alerts import AlertConfig
+from orchestration.variables import PROJECT_ROOT, SETTINGS_VARIABLES, values_or_raise
+from orchestration.variables import ConfigError as ConfigError  # what a bad variable raises
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 REFERENCE_DIR = PROJECT_ROOT / "seeds" / "reference"
@@ -32,16 +34,6 @@ TELEMETRY_OFF = {
 # Case data: CPR numbers are replaced by HMAC-SHA256 with this key at parse time. The default is
 # for development and tests only; every run that uses it logs a warning.
 DEV_PSEUDONYM_KEY = "barometer-dev-pseudonym-key-not-secret"
-
-
-def _split(value: str) -> list[str]:
-    """A list in one variable: items separated by commas, semicolons or whitespace."""
-    return [item for item in re.split(r"[,;\s]+", value) if item]
-
-
-def _path(value: str) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
 @dataclass(frozen=True)
@@ -93,28 +85,27 @@ class Settings:
         return self.warehouse_dir / "parquet"
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        drop_dir = env.get("BAROMETER_DROP_DIR", "").strip()
-        warehouse_dir = _path(env.get("BAROMETER_WAREHOUSE_DIR", "warehouse"))
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every variable; the first one not allowed raises ``ConfigError``."""
+        env = os.environ if env is None else env
+        v = values_or_raise(env, SETTINGS_VARIABLES)
+        warehouse_dir = v["BAROMETER_WAREHOUSE_DIR"]
         return cls(
             warehouse_dir=warehouse_dir,
-            source_dir=_path(env.get("BAROMETER_SOURCE_DIR", "seeds/barometer")),
-            drop_dir=_path(drop_dir) if drop_dir else None,
-            source_urls=tuple(_split(env.get("BAROMETER_SOURCE_URL", ""))),
-            max_reject_share=float(env.get("BAROMETER_MAX_REJECT_SHARE", "0.01")),
-            statbank_indicators=dict(
-                item.split("=", 1) for item in _split(env.get("BAROMETER_STATBANK_INDICATORS", ""))
-            ),
-            excel_sheet=env.get("BAROMETER_EXCEL_SHEET") or None,
-            download_max_bytes=int(env.get("BAROMETER_DOWNLOAD_MAX_BYTES", "50000000")),
-            download_timeout=float(env.get("BAROMETER_DOWNLOAD_TIMEOUT", "30")),
+            source_dir=v["BAROMETER_SOURCE_DIR"],
+            drop_dir=v["BAROMETER_DROP_DIR"],
+            source_urls=v["BAROMETER_SOURCE_URL"] or (),
+            max_reject_share=v["BAROMETER_MAX_REJECT_SHARE"],
+            statbank_indicators=v["BAROMETER_STATBANK_INDICATORS"] or {},
+            excel_sheet=v["BAROMETER_EXCEL_SHEET"],
+            download_max_bytes=v["BAROMETER_DOWNLOAD_MAX_BYTES"],
+            download_timeout=v["BAROMETER_DOWNLOAD_TIMEOUT"],
             alerts=AlertConfig.from_env(env, warehouse_dir / "alerts.jsonl"),
-            dagster_home=_path(env["DAGSTER_HOME"]) if env.get("DAGSTER_HOME") else None,
-            cases_source_dir=_path(env.get("CASES_SOURCE_DIR", "seeds/cases")),
-            pseudonym_key=env.get("BAROMETER_PSEUDONYM_KEY") or DEV_PSEUDONYM_KEY,
-            min_cell=max(1, int(env.get("BAROMETER_MIN_CELL", "5"))),
-            duckdb_memory_limit=env.get("BAROMETER_DUCKDB_MEMORY_LIMIT", "2GB"),
+            dagster_home=v["DAGSTER_HOME"],
+            cases_source_dir=v["CASES_SOURCE_DIR"],
+            pseudonym_key=v["BAROMETER_PSEUDONYM_KEY"] or DEV_PSEUDONYM_KEY,
+            min_cell=v["BAROMETER_MIN_CELL"],
+            duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
         )
 
     def subprocess_env(self) -> dict[str, str]:

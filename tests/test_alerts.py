@@ -382,5 +382,7 @@ def test_config_from_env(tmp_path):
         AlertConfig.from_env({"ALERT_SMTP_STARTTLS": "maybe"}, tmp_path)
     with pytest.raises(ValueError, match="webhook_format"):
         AlertConfig(alerts_path=tmp_path, webhook_format="teams-legacy")
-    with pytest.raises(ValueError, match="ALERT_SMTP_TO"):
-        AlertConfig.from_env({"ALERT_SMTP_HOST": "smtp.kk.dk"}, tmp_path)
+    with pytest.raises(ValueError, match="ALERT_SMTP_TO must be the recipients when"):
+        AlertConfig.from_env(
+            {"ALERT_SMTP_HOST": "smtp.kk.dk", "ALERT_SMTP_FROM": "a@kk.dk"}, tmp_path
+        )

@@ -32,6 +32,7 @@ from orchestration.automation.alert_messages import (
     slack_payload,
     teams_payload,
 )
+from orchestration.variables import ALERT_VARIABLES, alert_rules, values_or_raise
 
 log = logging.getLogger("orchestration.automation.alerts")
 
@@ -94,22 +95,6 @@ def run_url(ui_url: str, run_id: str) -> str:
 # -- configuration ---------------------------------------------------------------------------
 
 
-def _flag(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name} must be true or false, not {raw!r}")
-
-
-def _number(name: str, raw: str, kind: Callable[[str], Any]) -> Any:
-    try:
-        return kind(raw.strip())
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {raw!r}") from None
-
-
 @dataclass(frozen=True, kw_only=True)
 class AlertConfig:
     alerts_path: Path
@@ -136,51 +121,27 @@ class AlertConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], alerts_path: Path) -> AlertConfig:
-        """Read the ALERT_* variables from ``env`` (settings.py passes ``os.environ``)."""
+        """Read the ALERT_* variables from ``env`` (settings.py passes ``os.environ``).
 
-        def get(name: str) -> str | None:
-            return (env.get(name) or "").strip() or None
-
-        webhook_format = (get("ALERT_WEBHOOK_FORMAT") or "teams").lower()
-        if webhook_format not in WEBHOOK_FORMATS:
-            raise ValueError(
-                "ALERT_WEBHOOK_FORMAT must be 'teams' (Adaptive Card, for a Teams incoming "
-                "webhook or Workflows) or 'slack' (Block Kit, for a Slack incoming webhook), "
-                f"not {env.get('ALERT_WEBHOOK_FORMAT')!r}"
-            )
-        webhook_url = get("ALERT_WEBHOOK_URL")
-        if webhook_url and not webhook_url.startswith(("https://", "http://")):
-            # Never echo the value: a webhook URL is a credential.
-            raise ValueError("ALERT_WEBHOOK_URL must start with https:// (or http://)")
-        smtp_host = get("ALERT_SMTP_HOST")
-        smtp_user = get("ALERT_SMTP_USER")
+        Each is checked by its rule in ``variables.py``; a bad one raises ``ConfigError``.
+        """
+        v = values_or_raise(env, ALERT_VARIABLES, alert_rules)
         # Logging in over a plain connection would send the password in clear: TLS by default.
-        starttls_raw = get("ALERT_SMTP_STARTTLS")
-        starttls = _flag("ALERT_SMTP_STARTTLS", starttls_raw) if starttls_raw else bool(smtp_user)
-        port_raw = get("ALERT_SMTP_PORT")
-        port = _number("ALERT_SMTP_PORT", port_raw, int) if port_raw else (587 if starttls else 25)
-        smtp_from = get("ALERT_SMTP_FROM")
-        smtp_to = tuple(a.strip() for a in (get("ALERT_SMTP_TO") or "").split(",") if a.strip())
-        if smtp_host and not (smtp_from and smtp_to):
-            raise ValueError("ALERT_SMTP_HOST is set: ALERT_SMTP_FROM and ALERT_SMTP_TO are needed")
-        if not smtp_host and (smtp_from or smtp_to):
-            raise ValueError("ALERT_SMTP_FROM/ALERT_SMTP_TO are set but ALERT_SMTP_HOST is not")
-        points = get("ALERT_VALUE_CHANGE_POINTS")
+        starttls = v["ALERT_SMTP_STARTTLS"]
+        starttls = bool(v["ALERT_SMTP_USER"]) if starttls is None else starttls
         return cls(
             alerts_path=alerts_path,
-            webhook_url=webhook_url,
-            webhook_format=webhook_format,
-            smtp_host=smtp_host,
-            smtp_port=port,
-            smtp_user=smtp_user,
-            smtp_password=env.get("ALERT_SMTP_PASSWORD") or None,
+            webhook_url=v["ALERT_WEBHOOK_URL"],
+            webhook_format=v["ALERT_WEBHOOK_FORMAT"],
+            smtp_host=v["ALERT_SMTP_HOST"],
+            smtp_port=v["ALERT_SMTP_PORT"] or (587 if starttls else 25),
+            smtp_user=v["ALERT_SMTP_USER"],
+            smtp_password=v["ALERT_SMTP_PASSWORD"],
             smtp_starttls=starttls,
-            smtp_from=smtp_from,
-            smtp_to=smtp_to,
-            ui_url=(get("DAGSTER_UI_URL") or DEFAULT_UI_URL).rstrip("/"),
-            value_change_points=(
-                _number("ALERT_VALUE_CHANGE_POINTS", points, float) if points else 5.0
-            ),
+            smtp_from=v["ALERT_SMTP_FROM"],
+            smtp_to=v["ALERT_SMTP_TO"] or (),
+            ui_url=v["DAGSTER_UI_URL"].rstrip("/"),
+            value_change_points=v["ALERT_VALUE_CHANGE_POINTS"],
         )
 
 

@@ -1,0 +1,316 @@
+"""Every environment variable of the warehouse, in one table: its default, parser and rule.
+
+``Settings.from_env``, ``AlertConfig.from_env`` and ``barometer check-config`` all read through
+this table, so a variable is validated once, at start, before any file is read or written, and a
+bad value stops everything with one sentence: the variable, the value and what is allowed.
+Plain Python: no Dagster, no project imports (settings.py and alerts.py import this module).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Danmarks Statistik publishes no figure resting on fewer than 3 persons: a smaller threshold
+# would let a published count identify someone.
+SMALLEST_CELL_ALLOWED = 3
+# Below this DuckDB cannot build the marts; anything DuckDB itself rejects is refused too.
+SMALLEST_MEMORY_LIMIT = 100 * 2**20
+
+
+class ConfigError(ValueError):
+    """A variable with a value that is not allowed; the message is one line for the operator."""
+
+    def __init__(self, variable: str, value: str | None, allowed: str, *, secret: bool = False):
+        self.variable, self.allowed = variable, allowed
+        super().__init__(f"{variable} must be {allowed}, not {shown(value, secret)}")
+
+
+def shown(value: str | None, secret: bool) -> str:
+    """A value as an error or a listing may show it: secrets never, only that they are set."""
+    if value is None:
+        return "unset"
+    return "a hidden value" if secret else repr(value)
+
+
+# -- parsers: text in, value out; any ValueError becomes the variable's ConfigError ---------------
+
+
+def whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if value < minimum or (maximum is not None and value > maximum):
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def number(above: float, at_most: float | None = None) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value) or value <= above or (at_most is not None and value > at_most):
+            raise ValueError(text)
+        return value
+
+    return parse
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:  # also refuses nan
+        raise ValueError(text)
+    return value
+
+
+def duckdb_size(text: str) -> str:
+    """Asked of DuckDB itself, so exactly its own size syntax is accepted (2GB, 512MiB, 80%)."""
+    with duckdb.connect(":memory:") as con:
+        try:
+            con.execute("set memory_limit = ?", [text])
+        except duckdb.Error as error:
+            raise ValueError(text) from error
+        shown_size = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    amount, unit = shown_size.split()
+    units = {"bytes": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5}
+    if float(amount) * 1024 ** units[unit] < SMALLEST_MEMORY_LIMIT:
+        raise ValueError(text)
+    return text
+
+
+def project_path(text: str) -> Path:
+    """Relative paths are taken from the project root, not from the current directory."""
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def directory(*, writable: bool) -> Callable[[str], Path]:
+    """A folder that exists, or whose nearest existing parent is a folder it can be created in."""
+
+    def parse(text: str) -> Path:
+        path = project_path(text)
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        needs = os.W_OK | os.X_OK if (writable or existing != path) else os.R_OK | os.X_OK
+        if not existing.is_dir() or not os.access(existing, needs):
+            raise ValueError(text)
+        return path
+
+    return parse
+
+
+def dagster_home(text: str) -> Path:
+    # Dagster itself insists on an absolute path to an existing folder.
+    if not Path(text).is_absolute() or not Path(text).is_dir():
+        raise ValueError(text)
+    return directory(writable=True)(text)
+
+
+def url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise ValueError("not an http(s) URL")
+    return text
+
+
+def items(text: str) -> list[str]:
+    """A list in one variable: items separated by commas, semicolons or whitespace."""
+    return [item for item in re.split(r"[,;\s]+", text) if item]
+
+
+def urls(text: str) -> tuple[str, ...]:
+    return tuple(url(item) for item in items(text))
+
+
+def statbank_items(text: str) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in items(text)]
+    if not all(len(p) == 2 and p[1] and re.fullmatch(r"[^/\\]+\.csv", p[0], re.I) for p in pairs):
+        raise ValueError(text)
+    return dict(pairs)
+
+
+def sheet_name(text: str) -> str:
+    # Excel's own rule for sheet names.
+    if len(text) > 31 or re.search(r"[\[\]:*?/\\]", text):
+        raise ValueError(text)
+    return text
+
+
+def choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.lower() not in allowed:
+            raise ValueError(text)
+        return text.lower()
+
+    return parse
+
+
+def flag(text: str) -> bool:
+    return {"1": True, "true": True, "yes": True, "on": True,
+            "0": False, "false": False, "no": False, "off": False}[text.lower()]  # fmt: skip
+
+
+def hostname(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?", text):
+        raise ValueError(text)
+    return text
+
+
+def email(text: str) -> str:
+    if not re.fullmatch(r"[^@\s,;<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*", text):
+        raise ValueError(text)
+    return text
+
+
+def emails(text: str) -> tuple[str, ...]:
+    return tuple(email(item.strip()) for item in text.split(",") if item.strip())
+
+
+def text_of_at_least(length: int) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if len(text) < length:
+            raise ValueError("too short")
+        return text
+
+    return parse
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str | None  # used when the variable is unset or blank; None: no value
+    parse: Callable[[str], Any]
+    allowed: str  # what is allowed, in words: the end of the error sentence
+    secret: bool = False
+
+
+SETTINGS_VARIABLES = (
+    Variable("BAROMETER_WAREHOUSE_DIR", "warehouse", directory(writable=True),
+             "a folder that exists or can be created, and is writable"),
+    Variable("BAROMETER_SOURCE_DIR", "seeds/barometer", directory(writable=False),
+             "a readable folder (or one that can be created)"),
+    Variable("BAROMETER_DROP_DIR", None, directory(writable=False),
+             "a readable folder (or one that can be created)"),
+    Variable("BAROMETER_SOURCE_URL", None, urls,
+             "http(s) URLs separated by spaces, commas or semicolons"),
+    Variable("BAROMETER_STATBANK_INDICATORS", None, statbank_items,
+             "items like file.csv=1.2, separated by spaces, commas or semicolons"),
+    Variable("BAROMETER_EXCEL_SHEET", None, sheet_name,
+             "an Excel sheet name: at most 31 characters, none of [ ] : * ? / \\"),
+    Variable("BAROMETER_MAX_REJECT_SHARE", "0.01", share,
+             "a share from 0 up to but not including 1 (0.01 = 1 %)"),
+    Variable("BAROMETER_DOWNLOAD_MAX_BYTES", "50000000", whole(1),
+             "a whole number of bytes, at least 1"),
+    Variable("BAROMETER_DOWNLOAD_TIMEOUT", "30", number(0, 3600),
+             "a number of seconds above 0 and at most 3600"),
+    Variable("CASES_SOURCE_DIR", "seeds/cases", directory(writable=False),
+             "a readable folder (or one that can be created)"),
+    Variable("BAROMETER_PSEUDONYM_KEY", None, text_of_at_least(16),
+             "a secret of at least 16 characters (unset, the development key is used)",
+             secret=True),
+    Variable("BAROMETER_MIN_CELL", "5", whole(SMALLEST_CELL_ALLOWED),
+             f"a whole number of at least {SMALLEST_CELL_ALLOWED} "
+             "(Danmarks Statistik's smallest publishable cell)"),
+    Variable("BAROMETER_DUCKDB_MEMORY_LIMIT", "2GB", duckdb_size,
+             "a DuckDB memory size of at least 100MiB, like 2GB, 512MiB or 80%"),
+    Variable("DAGSTER_HOME", None, dagster_home,
+             "the absolute path of an existing, writable folder"),
+)  # fmt: skip
+
+ALERT_VARIABLES = (
+    Variable("ALERT_WEBHOOK_URL", None, url, "an http(s) URL", secret=True),
+    Variable("ALERT_WEBHOOK_FORMAT", "teams", choice("teams", "slack"),
+             "'teams' (Adaptive Card, for a Teams incoming webhook or Workflows) or 'slack' "
+             "(Block Kit, for a Slack incoming webhook)"),
+    Variable("ALERT_SMTP_HOST", None, hostname, "a host name like smtp.kk.dk"),
+    Variable("ALERT_SMTP_PORT", None, whole(1, 65535),
+             "a port from 1 to 65535 (unset: 587 with STARTTLS, else 25)"),
+    Variable("ALERT_SMTP_FROM", None, email, "one e-mail address"),
+    Variable("ALERT_SMTP_TO", None, emails, "e-mail addresses separated by commas"),
+    Variable("ALERT_SMTP_USER", None, str, "a login name"),
+    Variable("ALERT_SMTP_PASSWORD", None, str, "a password", secret=True),
+    Variable("ALERT_SMTP_STARTTLS", None, flag, "true or false"),
+    Variable("DAGSTER_UI_URL", "http://127.0.0.1:3000", url, "an http(s) URL"),
+    Variable("ALERT_VALUE_CHANGE_POINTS", "5", number(0), "a number above 0"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One variable as read: where its text came from, its value, or why it was refused."""
+
+    variable: Variable
+    text: str | None  # what the environment holds, None when unset or blank
+    value: Any = None
+    error: ConfigError | None = None
+
+    @property
+    def source(self) -> str:
+        return "environment" if self.text is not None else "default"
+
+
+def read(env: Mapping[str, str], variables: tuple[Variable, ...]) -> list[Reading]:
+    """Every variable read and checked; errors are collected, not raised, so all can be shown."""
+    readings = []
+    for variable in variables:
+        text = (env.get(variable.name) or "").strip() or None
+        raw = text if text is not None else variable.default
+        try:
+            value = None if raw is None else variable.parse(raw)
+        except (ValueError, KeyError, IndexError):
+            error = ConfigError(variable.name, text, variable.allowed, secret=variable.secret)
+            readings.append(Reading(variable, text, error=error))
+        else:
+            readings.append(Reading(variable, text, value))
+    return readings
+
+
+def alert_rules(readings: list[Reading]) -> list[ConfigError]:
+    """What the alert variables mean together: e-mail needs a host, a sender and recipients."""
+    text = {r.variable.name: r.text for r in readings}
+    needed = [("ALERT_SMTP_FROM", "the sender's address"), ("ALERT_SMTP_TO", "the recipients")]
+    if text["ALERT_SMTP_HOST"]:
+        errors = [
+            ConfigError(name, None, f"{what} when ALERT_SMTP_HOST is set")
+            for name, what in needed
+            if not text[name]
+        ]
+    else:
+        errors = [
+            ConfigError(name, text[name], "unset while ALERT_SMTP_HOST is unset (no e-mail)")
+            for name in ("ALERT_SMTP_FROM", "ALERT_SMTP_TO", "ALERT_SMTP_USER")
+            if text[name]
+        ]
+    if text["ALERT_SMTP_PASSWORD"] and not text["ALERT_SMTP_USER"]:
+        errors.append(
+            ConfigError(
+                "ALERT_SMTP_PASSWORD",
+                text["ALERT_SMTP_PASSWORD"],
+                "set only together with ALERT_SMTP_USER",
+                secret=True,
+            )
+        )
+    return errors
+
+
+def values_or_raise(
+    env: Mapping[str, str],
+    variables: tuple[Variable, ...],
+    rules: Callable[[list[Reading]], list[ConfigError]] = lambda readings: [],
+) -> dict[str, Any]:
+    """The parsed values by name; the first refused variable raises its ConfigError."""
+    readings = read(env, variables)
+    for error in [r.error for r in readings if r.error] + rules(readings):
+        raise error
+    return {reading.variable.name: reading.value for reading in readings}
