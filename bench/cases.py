@@ -39,6 +39,8 @@ NOTES_MARKER = "<!-- Everything below is kept when bench/cases.py rewrites the t
 CASE_MODELS = [
     "stg_cases__citizens",
     "stg_cases__events",
+    "int_citizens_current",
+    "int_case_events_resolved",
     "int_citizen_milestones",
     "int_citizen_outcomes",
     "int_case_outcomes_aggregated",
@@ -86,8 +88,8 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
 
     from orchestration import raw_cases
     from orchestration.publish import SERVING_STORAGE_VERSION
-    from orchestration.settings import Settings
-    from orchestration.sources.cases import find_extracts, read_extract
+    from orchestration.settings import REFERENCE_DIR, Settings
+    from orchestration.sources.cases import find_extracts, load_case_programmes, read_extract
     from orchestration.sources.pseudonyms import key_fingerprint
 
     key = Settings.from_env().pseudonym_key
@@ -97,7 +99,7 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
     raw_cases.ensure_case_tables(con)
     loaded_at = __import__("datetime").datetime(2025, 1, 10)
     for extract in find_extracts(cases):
-        with read_extract(extract, key) as parsed:
+        with read_extract(extract, key, load_case_programmes(REFERENCE_DIR)) as parsed:
             raw_cases.load_extract(con, parsed, loaded_at, key_fingerprint(key))
     extracted = time.monotonic()
     for schema in ("staging", "intermediate", "marts"):

@@ -6,17 +6,23 @@ import re
 
 import pytest
 
+from orchestration.settings import REFERENCE_DIR
 from orchestration.sources.cases import (
     CaseExtractError,
     describe_extract,
     find_extracts,
+    load_case_programmes,
     read_extract,
 )
 from orchestration.sources.pseudonyms import PSEUDONYM_PATTERN, pseudonym
 
 KEY = "test-key"
+PROGRAMMES = load_case_programmes(REFERENCE_DIR)
 CPR = "010190-1234"
 HEADER = "event_id;cpr;haendelse;dato;slutdato;detalje;erstatter_event_id;annulleret"
+CITIZEN_HEADER = (
+    "cpr;fornavn;efternavn;foedselsdato;koen;statsborgerskab;ankomstdato;program;asylcenter"
+)
 
 
 def write(folder, name, lines):
@@ -27,7 +33,7 @@ def write(folder, name, lines):
 
 def parse(extract):
     """The parsed extract and its rows in file order (the batches need not keep it)."""
-    with read_extract(extract, KEY) as parsed:
+    with read_extract(extract, KEY, PROGRAMMES) as parsed:
         rows = parsed.batches().read_all().to_pylist()
         return parsed, sorted(rows, key=lambda row: row["source_line"])
 
@@ -91,7 +97,7 @@ def test_cpr_numbers_in_free_text_are_masked(tmp_path):
 
 def test_citizens_keep_birth_year_not_birth_date_and_no_names(tmp_path):
     extract = write(tmp_path, "citizens_20250106.csv", [
-        "cpr;fornavn;efternavn;foedselsdato;koen;statsborgerskab;ankomstdato;program;asylcenter",
+        CITIZEN_HEADER,
         f"{CPR};Amal;Haile;1990-01-01;K;Eritrea;2016-05-02;integrationsprogram;Center Sandholm",
     ])  # fmt: skip
     _, rows = parse(extract)
@@ -101,6 +107,46 @@ def test_citizens_keep_birth_year_not_birth_date_and_no_names(tmp_path):
         "programme": "integrationsprogram", "asylum_centre": "Center Sandholm", "source_line": 2,
     }]  # fmt: skip
     assert "Amal" not in repr(rows) and "1990-01-01" not in repr(rows)
+
+
+def test_a_blank_sex_programme_or_birth_date_is_the_member_unknown(tmp_path):
+    """Every cell dimension is total: a blank is counted as 'unknown', never dropped as null."""
+    extract = write(tmp_path, "citizens_20250106.csv", [
+        CITIZEN_HEADER,
+        f"{CPR};A;B;1990-01-01;;Syrien;2016-05-02;integrationsprogram;",
+        "020290-4321;A;B;1990-01-01;m;Syrien;2016-05-02; ;",
+        "030390-4321;A;B;;K;Syrien;2016-05-02;SAERLOV_UKRAINE;",
+    ])  # fmt: skip
+    parsed, rows = parse(extract)
+    assert parsed.rejects == []
+    assert [(r["sex"], r["programme"], r["birth_year"]) for r in rows] == [
+        ("unknown", "integrationsprogram", 1990),
+        ("M", "unknown", 1990),
+        ("K", "saerlov_ukraine", None),
+    ]
+
+
+def test_an_unrecognised_sex_or_programme_or_a_missing_arrival_is_a_reject(tmp_path):
+    """A value outside the code lists (even 'all', the margins' name) or an unknown cohort
+    is a reject by file, line and reason, never by value."""
+    extract = write(tmp_path, "citizens_20250106.csv", [
+        CITIZEN_HEADER,
+        f"{CPR};A;B;1990-01-01;X;Syrien;2016-05-02;integrationsprogram;",
+        "020290-4321;A;B;1990-01-01;K;Syrien;2016-05-02;all;",
+        "030390-4321;A;B;1990-01-01;K;Syrien;;integrationsprogram;",
+        "040490-4321;A;B;31-31-1990;all;Syrien;2016-05-02;introduktionsprogram;",
+        "050590-4321;A;B;1990-01-01;K;Syrien;2016-05-02;integrationsprogram;",
+    ])  # fmt: skip
+    parsed, rows = parse(extract)
+    assert [(r.line, r.reason) for r in parsed.rejects] == [
+        (2, "koen: not M or K"),
+        (3, "program: not a known programme (seeds/reference/case_programmes.csv)"),
+        (4, "ankomstdato: missing"),
+        (5, "foedselsdato: not a date; koen: not M or K; "
+            "program: not a known programme (seeds/reference/case_programmes.csv)"),
+    ]  # fmt: skip
+    assert parsed.records == 5 and [r["source_line"] for r in rows] == [6]
+    assert "all" not in repr(parsed.rejects) and "1990" not in repr(parsed.rejects)
 
 
 def test_an_unreadable_file_fails_by_line_without_quoting_it(tmp_path):

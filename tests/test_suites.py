@@ -54,3 +54,22 @@ def test_a_failing_row_fails_and_is_sampled():
     regex = next(f for f in result.failed if f.expectation.endswith("match_regex"))
     assert regex.unexpected_count == 1
     assert regex.sample["municipality_code"].tolist() == ["1O1"]
+
+
+def test_a_null_cell_dimension_fails_the_raw_case_gate():
+    """In-set alone lets a null through; the gate must not, since a null sex or programme
+    would fall out of every part of a margin and could be found by subtraction."""
+    suite = next(s for s in SUITES if s.table == "raw.case_citizens")
+    good = {
+        "sex": "unknown", "programme": "unknown", "citizenship": "Syrien", "asylum_centre": None,
+        "arrival_year": 2016, "source_file": "citizens_20250106.csv", "citizens": 3,
+        "min_age_at_arrival": 20, "max_age_at_arrival": 40, "citizen_ids_are_pseudonyms": True,
+    }  # fmt: skip
+    parameters = reference_parameters(REFERENCE_DIR)
+    assert validate_frame(pd.DataFrame([good]), suite, parameters).success
+    for column in ("sex", "programme", "arrival_year"):
+        frame = pd.DataFrame([good, {**good, column: None}])
+        failed = {
+            (f.expectation, f.column) for f in validate_frame(frame, suite, parameters).failed
+        }
+        assert failed == {("expect_column_values_to_not_be_null", column)}, column

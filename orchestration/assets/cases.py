@@ -8,12 +8,13 @@ from dagster_duckdb import DuckDBResource
 from duckdb import Error as DuckDBError
 
 from orchestration import raw_cases
-from orchestration.settings import Settings
+from orchestration.settings import REFERENCE_DIR, Settings
 from orchestration.sources.cases import (
     CaseExtractError,
     describe_extract,
     file_stamp,
     find_extract_paths,
+    load_case_programmes,
     read_extract,
 )
 from orchestration.sources.pseudonyms import CPR_MASK, CPR_SHAPED, key_fingerprint
@@ -68,6 +69,7 @@ def case_extracts(context: dg.AssetExecutionContext):
             f"{settings.cases_source_dir}"
         )
     fingerprint = key_fingerprint(settings.pseudonym_key)
+    programmes = load_case_programmes(REFERENCE_DIR)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
 
     with duckdb.get_connection() as con:
@@ -92,7 +94,7 @@ def case_extracts(context: dg.AssetExecutionContext):
         con.execute("begin transaction")
         try:
             for extract in new:
-                with read_extract(extract, settings.pseudonym_key) as parsed:
+                with read_extract(extract, settings.pseudonym_key, programmes) as parsed:
                     loads.append(raw_cases.load_extract(con, parsed, loaded_at, fingerprint))
             con.execute("commit")
         except CaseExtractError as error:

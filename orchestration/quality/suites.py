@@ -52,6 +52,7 @@ def reference_parameters(reference_dir: Path, today: date | None = None) -> dict
     """Suite parameters taken from the reference data, the one place these facts live."""
     municipalities = _read_csv(reference_dir / "municipalities.csv")
     indicators = _read_csv(reference_dir / "indicators.csv")
+    programmes = _read_csv(reference_dir / "case_programmes.csv")
     return {
         "municipality_codes": sorted(row["municipality_code"] for row in municipalities),
         "municipality_count": len(municipalities),
@@ -59,6 +60,7 @@ def reference_parameters(reference_dir: Path, today: date | None = None) -> dict
         "indicator_count": len(indicators),
         "area_count": len({row["area_code"] for row in indicators}),
         "max_year": (today or date.today()).year + 1,
+        "case_programmes": sorted(row["programme"] for row in programmes),
     }
 
 

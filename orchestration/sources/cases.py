@@ -19,10 +19,20 @@ Protection rules, applied here and nowhere later:
   by ``[cpr fjernet]``.
 - A row that cannot be read (an invalid CPR number, an unreadable date or id) is a reject,
   identified by file, line and reason, never by its values. Errors never quote a line.
+
+Every dimension a published cell is cut by is total, so no citizen can fall out of every part
+of a margin and be found by subtraction (README, "Small cells"):
+- a blank ``koen``, ``program`` or ``foedselsdato`` becomes the explicit member ``unknown`` (a
+  null birth year, whose age band is ``unknown``): the citizen is counted and protected like
+  any other;
+- a ``koen`` other than M or K, a ``program`` not in ``seeds/reference/case_programmes.csv``,
+  a missing or unreadable ``ankomstdato`` (the cohort itself) or an unreadable birth date is a
+  reject.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections.abc import Iterator
@@ -47,6 +57,9 @@ EVENT_COLUMNS = (
     "annulleret",
 )  # fmt: skip
 REQUIRED_COLUMNS = {"citizens": CITIZEN_COLUMNS, "events": EVENT_COLUMNS}
+
+UNKNOWN = "unknown"  # the explicit member of a cell dimension that the extract left blank
+SEXES = ("M", "K")
 
 _DANISH_DATE_FORMATS = "['%d-%m-%Y', '%d.%m.%Y']"
 _READ_CHUNK = 8 * 1024 * 1024
@@ -153,9 +166,18 @@ class ParsedExtract:
         return self._con.sql(self._rows_sql).to_arrow_reader(rows_per_batch)
 
 
+def load_case_programmes(reference_dir: Path) -> frozenset[str]:
+    """The programme codes a citizen may be in (``case_programmes.csv``), ``unknown`` included."""
+    with (reference_dir / "case_programmes.csv").open(encoding="utf-8", newline="") as handle:
+        return frozenset(row["programme"] for row in csv.DictReader(handle))
+
+
 @contextmanager
-def read_extract(extract: Extract, key: str) -> Iterator[ParsedExtract]:
-    """Read one extract: the rejects first (one pass), then the rows on demand (a second pass)."""
+def read_extract(extract: Extract, key: str, programmes: frozenset[str]) -> Iterator[ParsedExtract]:
+    """Read one extract: the rejects first (one pass), then the rows on demand (a second pass).
+
+    ``programmes``: the known programme codes (``load_case_programmes``); any other is a reject.
+    """
     header = _read_header(extract)
     con = duckdb.connect(config={"temp_directory": ""})  # in memory, and never spilled to disk
     try:
@@ -173,13 +195,13 @@ def read_extract(extract: Extract, key: str) -> Iterator[ParsedExtract]:
         )
         parallel = True
         _refuse_extra_fields(con, extract)
-        checked = _checked_sql(extract, header, parallel)
+        checked = _checked_sql(extract, header, programmes, parallel)
         try:
             records, problems = _run(con, extract, checked + problems_sql).fetchall()[0]
         except _NeedsSerialReader:
             # Quoted line breaks inside a field: DuckDB's parallel reader cannot pad short rows.
             parallel = False
-            checked = _checked_sql(extract, header, parallel)
+            checked = _checked_sql(extract, header, programmes, parallel)
             records, problems = _run(con, extract, checked + problems_sql).fetchall()[0]
         _run(con, extract, _pseudonyms_sql(extract, header, parallel)).fetchall()
         offsets, rejects, masked, shift = [], [], 0, 0
@@ -254,7 +276,9 @@ with scan as (
 )"""
 
 
-def _checked_sql(extract: Extract, header: dict[str, int], parallel: bool = True) -> str:
+def _checked_sql(
+    extract: Extract, header: dict[str, int], programmes: frozenset[str], parallel: bool = True
+) -> str:
     """Every record typed and checked: ``reasons`` lists why it cannot be loaded (empty if fine).
 
     Columns are taken by their position in the header, so its spelling and any extra columns
@@ -307,19 +331,28 @@ def _checked_sql(extract: Extract, header: dict[str, int], parallel: bool = True
         cpr_is_valid,
         replace(c_cpr, '-', '') as cpr_digits,
         year(d_foedselsdato)::integer as birth_year,
-        {_mask("upper(c_koen)")} as sex,
+        coalesce(upper(c_koen), '{UNKNOWN}') as sex,
         {_mask("c_statsborgerskab")} as citizenship,
         d_ankomstdato as arrival_date,
-        {_mask("lower(c_program)")} as programme,
+        coalesce(lower(c_program), '{UNKNOWN}') as programme,
         {_mask("c_asylcenter")} as asylum_centre"""
         checks = [
             *_CPR_CHECKS,
-            ("c_foedselsdato is null", "foedselsdato: missing"),
+            # A blank birth date is an unknown age band; an unreadable one is an error.
             ("c_foedselsdato is not null and d_foedselsdato is null", "foedselsdato: not a date"),
+            (
+                f"c_koen is not null and upper(c_koen) not in {_sql_list(SEXES)}",
+                "koen: not M or K",
+            ),
+            (
+                f"c_program is not null and lower(c_program) not in "
+                f"{_sql_list(programmes - {UNKNOWN})}",
+                "program: not a known programme (seeds/reference/case_programmes.csv)",
+            ),
             ("c_ankomstdato is null", "ankomstdato: missing"),
             ("c_ankomstdato is not null and d_ankomstdato is null", "ankomstdato: not a date"),
         ]
-        text_fields = ["c_koen", "c_statsborgerskab", "c_program", "c_asylcenter"]
+        text_fields = ["c_statsborgerskab", "c_asylcenter"]  # sex and programme are codes
     parsed = ",\n        ".join(
         [f"{_date('c_' + name)} as d_{name}" for name in dates]
         + [f"try_cast(c_{name} as bigint) as n_{name}" for name in numbers]
@@ -356,6 +389,10 @@ checked as (
         {newlines} as newlines,{typed}
     from parsed
 )"""
+
+
+def _sql_list(values) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in sorted(values)) + ")"
 
 
 _CPR_CHECKS = [
