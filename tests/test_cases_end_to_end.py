@@ -18,8 +18,8 @@ import pytest
 from conftest import SAMPLE_EXPORTS, read_table, refresh, use_folders
 
 from orchestration import raw_cases
-from orchestration.settings import PROJECT_ROOT
-from orchestration.sources.cases import find_extracts, read_extract
+from orchestration.settings import PROJECT_ROOT, REFERENCE_DIR
+from orchestration.sources.cases import find_extracts, load_case_programmes, read_extract
 from orchestration.sources.pseudonyms import key_fingerprint
 
 SAMPLE_CASES = PROJECT_ROOT / "seeds" / "cases"
@@ -198,7 +198,8 @@ def test_a_second_run_of_the_same_nights_changes_nothing(planted_run, tmp_path, 
     with duckdb.connect(str(copy.warehouse_path)) as con:
         events_before = con.execute(without_time).fetchall()
         last = find_extracts(copy.cases_source_dir)[-1]
-        with read_extract(last, copy.pseudonym_key) as parsed:
+        programmes = load_case_programmes(REFERENCE_DIR)
+        with read_extract(last, copy.pseudonym_key, programmes) as parsed:
             raw_cases.load_extract(
                 con, parsed, datetime(2030, 1, 1), key_fingerprint(copy.pseudonym_key)
             )
@@ -233,8 +234,11 @@ def test_loading_night_by_night_equals_one_full_rebuild(night_by_night, publishe
         ("raw.case_events", "* exclude (loaded_at)"),
         ("raw.case_citizens", "* exclude (loaded_at)"),
         # loaded_at, changed_at and previous_citizen_id are lineage: when, not what.
-        ("staging.stg_cases__events", "* exclude (loaded_at, changed_at, previous_citizen_id)"),
-        ("staging.stg_cases__citizens", "* exclude (loaded_at)"),
+        (
+            "intermediate.int_case_events_resolved",
+            "* exclude (loaded_at, changed_at, previous_citizen_id)",
+        ),
+        ("intermediate.int_citizens_current", "* exclude (loaded_at)"),
         ("intermediate.int_citizen_milestones", "* exclude (changed_at)"),
     ]:
         sql = f"select {keep} from {table} order by all"
@@ -246,7 +250,7 @@ def test_loading_night_by_night_equals_one_full_rebuild(night_by_night, publishe
     with duckdb.connect(str(published.warehouse_path), read_only=True) as con:
         inactive = con.execute(
             "select count(*) filter (where is_replaced), count(*) filter (where is_cancelled) "
-            "from staging.stg_cases__events"
+            "from intermediate.int_case_events_resolved"
         ).fetchone()
     assert inactive[0] > 0 and inactive[1] > 0  # the deltas did correct and cancel
 

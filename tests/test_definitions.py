@@ -38,9 +38,14 @@ def test_asset_graph_runs_raw_to_staging_to_marts_to_serving(defs):
         "marts/fct_target_gap",
         "serving",
     } <= keys
+    # One staging model per source; the current-load filter is intermediate.
     staging = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
-    assert graph.get(staging).parent_keys == {RAW, CURRENT_LOADS}
-    assert graph.get(dg.AssetKey(["marts", "fct_indicator_values"])).parent_keys == {staging}
+    assert graph.get(staging).parent_keys == {RAW}
+    loads = dg.AssetKey(["staging", "stg_barometer__current_loads"])
+    assert graph.get(loads).parent_keys == {CURRENT_LOADS}
+    current = dg.AssetKey(["intermediate", "int_indicator_values_current"])
+    assert graph.get(current).parent_keys == {staging, loads}
+    assert graph.get(dg.AssetKey(["marts", "fct_indicator_values"])).parent_keys == {current}
     assert graph.get(dg.AssetKey("serving")).parent_keys == set(MARTS)
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups["raw/barometer_indicator_values"] == "extract"

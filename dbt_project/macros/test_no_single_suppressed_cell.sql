@@ -1,8 +1,9 @@
-{#- Secondary suppression holds: no equation (a margin and the cells that add up to it) has
-    exactly one suppressed member, so no blanked cell is the difference of published ones. -#}
+{#- Secondary suppression holds: for no outcome does an equation (a margin and the cells that
+    add up to it) have exactly one suppressed member, so no blanked cell is the difference of
+    published ones. -#}
 {% test no_single_suppressed_cell(model) %}
 with members as (
-    {{ suppression_equations(model) }}
+    {{ suppression_equations(model, by='outcome_code') }}
 ),
 
 states as (

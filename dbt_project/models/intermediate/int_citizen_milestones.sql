@@ -13,11 +13,11 @@
 }}
 
 with all_events as (
-    select * from {{ ref('stg_cases__events') }}
+    select * from {{ ref('int_case_events_resolved') }}
 ),
 
 all_citizens as (
-    select * from {{ ref('stg_cases__citizens') }}
+    select * from {{ ref('int_citizens_current') }}
 ),
 
 {% if is_incremental() %}
@@ -108,6 +108,8 @@ milestones as (
         citizens.programme,
         citizens.sex,
         case
+            -- A blank birth date is a member of its own, never a null or an age band.
+            when citizens.birth_year is null then 'unknown'
             when year(citizens.arrival_date) - citizens.birth_year < 18 then '0-17'
             when year(citizens.arrival_date) - citizens.birth_year < 25 then '18-24'
             when year(citizens.arrival_date) - citizens.birth_year < 35 then '25-34'

@@ -11,11 +11,13 @@ select
     age_band,
     outcome_code,
     unit,
+    base_group,
     window_days,
     value,
     base_citizens,
     is_suppressed,
     suppression_reason,
+    suppression_round,
     is_cohort_too_young,
     min_cell,
     as_of_date

@@ -1,5 +1,5 @@
 with indicator_values as (
-    select * from {{ ref('stg_barometer__indicator_values') }}
+    select * from {{ ref('int_indicator_values_current') }}
 )
 
 select

@@ -10,12 +10,8 @@ with local_outcomes as (
 ),
 
 twins as (
-    select * from (
-        values
-            ('1.2', 'employed_within_365_days_pct', 1),
-            ('1.2', 'employed_within_1095_days_pct', 3),
-            ('3.3', 'danish_exam_within_5_years_pct', 5)
-    ) as twins (indicator_code, local_outcome_code, years_after_arrival)
+    -- Which local outcome is the twin of which indicator: reference data, editable.
+    select * from {{ ref('stg_reference__local_outcome_twins') }}
 ),
 
 barometer as (
@@ -40,7 +36,8 @@ select
         as local_is_unavailable,
     copenhagen.value::double as copenhagen_barometer_value,
     national.value::double as national_barometer_value,
-    round(local_outcomes.value - national.value, 1)::double as local_minus_national_pp
+    {{ round_half_away_from_zero('local_outcomes.value - national.value', 1) }}
+        as local_minus_national_pp
 from twins
 inner join years using (indicator_code)
 inner join {{ ref('dim_indicator') }} as indicators using (indicator_code)

@@ -1,41 +1,7 @@
-{#- The current record of each citizen: the latest extract night wins. Incremental by citizen:
-    a night re-reads only the citizens whose records were loaded since the last build. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='citizen_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-
+{#- One row per citizen and extract night as loaded, typed. The current record of each citizen
+    is chosen downstream (int_citizens_current). -#}
 with source as (
     select * from {{ source('cases', 'citizens') }}
-),
-
-{% if is_incremental() %}
-changed as (
-    select distinct citizen_id
-    from source
-    where loaded_at > (select max(loaded_at) from {{ this }})
-),
-
-versions as (
-    select source.* from source semi join changed using (citizen_id)
-),
-{% else %}
-versions as (
-    select * from source
-),
-{% endif %}
-
-latest as (
-    select *
-    from versions
-    qualify row_number() over (
-        partition by citizen_id
-        order by extract_date desc, loaded_at desc, source_line desc
-    ) = 1
 ),
 
 renamed as (
@@ -46,12 +12,12 @@ renamed as (
         citizenship::varchar as citizenship,
         arrival_date::date as arrival_date,
         programme::varchar as programme,
-        -- The programme is a dated attribute: this record holds since this extract night.
-        extract_date::date as valid_from,
+        extract_date::date as extract_date,
         asylum_centre::varchar as asylum_centre,
         loaded_at::timestamp as loaded_at,
-        source_file::varchar as source_file
-    from latest
+        source_file::varchar as source_file,
+        source_line::integer as source_line
+    from source
 )
 
 select * from renamed

@@ -1,89 +1,25 @@
-{#- Every case event with its correction state, built incrementally by event_id.
-
-    An event is active unless it is cancelled (is_cancelled) or another event replaces it
-    (a correction carries replaces_event_id). A cancelled correction still replaces its
-    original: both are inactive. Each night only the events loaded since the last build are
-    rebuilt, together with the events whose replaced state they can change: the ones they
-    replace now and the ones their previous version replaced. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='event_id',
-        incremental_strategy='delete+insert',
-        on_schema_change='fail',
-    )
-}}
-
+{#- Every version of every case event as loaded (raw.case_events keeps the latest extract's
+    version of each event_id), typed. Corrections and cancellations are resolved downstream
+    (int_case_events_resolved). -#}
 with source as (
     select * from {{ source('cases', 'events') }}
 ),
 
-{% if is_incremental() %}
-changed as (
-    select event_id, replaces_event_id
-    from source
-    where loaded_at > (select max(loaded_at) from {{ this }})
-),
-
-touched as (
-    select event_id from changed
-    union
-    select replaces_event_id from changed where replaces_event_id is not null
-    union
-    select previous.replaces_event_id
-    from {{ this }} as previous
-    semi join changed using (event_id)
-    where previous.replaces_event_id is not null
-),
-
-batch as (
-    select source.* from source semi join touched using (event_id)
-),
-{% else %}
-batch as (
-    select * from source
-),
-{% endif %}
-
-replaced as (
-    select distinct replaces_event_id as event_id
-    from source
-    where replaces_event_id is not null
-),
-
-{% if is_incremental() %}
-moved as (
-    -- An event whose new version names another citizen: that citizen's milestones change too.
-    select previous.event_id, previous.citizen_id as previous_citizen_id
-    from {{ this }} as previous
-    inner join batch using (event_id)
-    where previous.citizen_id <> batch.citizen_id
-),
-{% endif %}
-
 renamed as (
     select
-        batch.event_id::bigint as event_id,
-        batch.citizen_id::varchar as citizen_id,
-        batch.event_type::varchar as event_type,
-        batch.event_date::date as event_date,
-        batch.end_date::date as end_date,
-        batch.detail::varchar as detail,
-        batch.replaces_event_id::bigint as replaces_event_id,
-        batch.is_cancelled::boolean as is_cancelled,
-        (replaced.event_id is not null)::boolean as is_replaced,
-        (not batch.is_cancelled and replaced.event_id is null)::boolean as is_active,
-        batch.extract_date::date as extract_date,
-        batch.loaded_at::timestamp as loaded_at,
-        -- The load that made this build of the row: downstream incremental models start here.
-        (select max(loaded_at) from source)::timestamp as changed_at,
-        {% if is_incremental() %}moved.previous_citizen_id{% else %}null{% endif %}::varchar
-            as previous_citizen_id,
-        batch.source_file::varchar as source_file,
-        batch.source_line::integer as source_line
-    from batch
-    left join replaced using (event_id)
-    {% if is_incremental() %}left join moved using (event_id){% endif %}
+        event_id::bigint as event_id,
+        citizen_id::varchar as citizen_id,
+        event_type::varchar as event_type,
+        event_date::date as event_date,
+        end_date::date as end_date,
+        detail::varchar as detail,
+        replaces_event_id::bigint as replaces_event_id,
+        is_cancelled::boolean as is_cancelled,
+        extract_date::date as extract_date,
+        loaded_at::timestamp as loaded_at,
+        source_file::varchar as source_file,
+        source_line::integer as source_line
+    from source
 )
 
 select * from renamed
