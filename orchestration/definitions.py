@@ -18,7 +18,7 @@ from orchestration.automation.alerting import (
 from orchestration.automation.freshness import freshness_checks, freshness_sensor
 from orchestration.automation.schedules import nightly_refresh, nightly_refresh_schedule
 from orchestration.automation.sensors import barometer_drop_folder
-from orchestration.quality.checks import suite_checks
+from orchestration.quality.checks import case_disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.settings import (
     DBT_EXECUTABLE,
@@ -40,6 +40,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[
             suite_checks("raw_quality", load_suites(EXPECTATIONS_DIR, "raw_")),
             suite_checks("marts_quality", load_suites(EXPECTATIONS_DIR, "marts_")),
+            case_disclosure_checks,
             *freshness_checks,
         ],
         jobs=[nightly_refresh],

@@ -1,9 +1,13 @@
-"""Blocking Dagster asset checks that run the Great Expectations suites of ``expectations/``."""
+"""Blocking Dagster asset checks: the Great Expectations suites of ``expectations/``, and the
+proof that the case marts disclose no suppressed cell."""
+
+import time
 
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from orchestration.quality.disclosure import find_disclosures
 from orchestration.quality.suites import Suite, reference_parameters
 from orchestration.quality.validation import SuiteResult, validate_frame
 from orchestration.settings import REFERENCE_DIR, Settings
@@ -96,3 +100,60 @@ def _metadata(result: SuiteResult) -> dict:
             [f"{f.expectation} on {f.column}" if f.column else f.expectation for f in result.failed]
         )
     return metadata
+
+
+DISCLOSURE_CHECK = "no_disclosure_by_subtraction"
+CASE_MARTS = ("fct_case_outcomes", "fct_local_vs_national")
+
+
+@dg.multi_asset_check(
+    name="case_disclosure",
+    specs=[
+        dg.AssetCheckSpec(
+            DISCLOSURE_CHECK,
+            asset=dg.AssetKey(["marts", mart]),
+            blocking=True,
+            description=(
+                "Solves every published total of the case marts against its published parts "
+                "(every breakdown, and across outcomes that share a base): fails when a "
+                "suppressed value or a citizen hidden from every part can be derived."
+            ),
+        )
+        for mart in CASE_MARTS
+    ],
+    can_subset=True,
+    required_resource_keys={"duckdb"},
+)
+def case_disclosure_checks(context: dg.AssetCheckExecutionContext):
+    """The small-cell protection proven on what BI tools will read, every night."""
+    started = time.monotonic()
+    with context.resources.duckdb.get_connection() as con:
+        outcomes = con.execute("select * from marts.fct_case_outcomes").df()
+        twins = con.execute("select * from marts.fct_local_vs_national").df()
+    report = find_disclosures(outcomes, twins)
+    metadata = {
+        "cells_examined": report.cells,
+        "suppressed_cells": report.suppressed_cells,
+        "equations_solved": report.equations,
+        "findings": len(report.findings),
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    if report.findings:
+        metadata["first_findings"] = dg.MetadataValue.md(
+            "\n".join(f"- {finding}" for finding in report.findings[:10])
+        )
+        context.log.error(f"{len(report.findings)} disclosure(s): {report.findings[0]}")
+    description = (
+        None
+        if report.safe
+        else f"{len(report.findings)} way(s) to derive a suppressed cell: {report.findings[0]}"
+    )
+    for key in context.selected_asset_check_keys:
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=DISCLOSURE_CHECK,
+            passed=report.safe,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=description,
+            metadata=metadata,
+        )

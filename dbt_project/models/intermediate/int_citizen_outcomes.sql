@@ -8,8 +8,12 @@
 {%- set window = case_outcome_window -%}
 
 with as_of as (
-    -- The data's own "today": the latest extract night, so a rebuild gives the same answer.
-    select max(extract_date) as as_of_date from {{ ref('int_case_events_resolved') }}
+    -- The data's own "today": the latest extract night (of events or citizens, so a night
+    -- without events still has one), so a rebuild gives the same answer.
+    select greatest(
+        (select max(extract_date) from {{ ref('int_case_events_resolved') }}),
+        (select max(valid_from) from {{ ref('int_citizens_current') }})
+    ) as as_of_date
 ),
 
 milestones as (
