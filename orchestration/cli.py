@@ -26,6 +26,7 @@ from orchestration.variables import (
     read,
     shown,
 )
+from orchestration.warehouse import WarehouseError, check_opens, refresh_lock
 
 PARSE_KEYS = (
     "indicator_code",
@@ -171,11 +172,18 @@ def refresh(settings: Settings) -> int:
 
     # With DAGSTER_HOME set (the Makefile does), the run is recorded where `make dev` shows it.
     instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
-    with instance:
-        result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
-        print(run_summary(result, settings, time.monotonic() - started))
-        alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
-        send(alerts, settings.alerts, _ConsoleLog())
+    try:
+        # Taken before the run starts, so a second refresh or a damaged file is one sentence,
+        # not a failed run; the job's resource re-enters this same lock.
+        with refresh_lock(settings.warehouse_dir), instance:
+            check_opens(settings.warehouse_path)
+            result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
+            print(run_summary(result, settings, time.monotonic() - started))
+            alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
+            send(alerts, settings.alerts, _ConsoleLog())
+    except WarehouseError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
     return 0 if result.success else 1
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_marts, dbt_project, dbt_staging
@@ -26,6 +25,7 @@ from orchestration.settings import (
     Settings,
     apply_process_env,
 )
+from orchestration.warehouse import WarehouseResource
 
 # Every asset belongs to the integration data team: set once, not asset by asset.
 OWNERS = ["team:integrationsdata"]
@@ -54,7 +54,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "settings": settings,
-            "duckdb": DuckDBResource(
+            # Holds the refresh lock for the whole run and names any fault of the file.
+            "duckdb": WarehouseResource(
                 database=str(settings.warehouse_path),
                 connection_config={"memory_limit": settings.duckdb_memory_limit},
             ),

@@ -30,6 +30,10 @@ def publish_schema(
     staging_path = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
     alias = "serving_new"
     counts = {}
+
+    def partial(table: str) -> Path:
+        return parquet_dir / f".{table}.parquet.tmp"
+
     try:
         con.execute(
             f"attach '{staging_path}' as {alias} (storage_version '{SERVING_STORAGE_VERSION}')"
@@ -47,23 +51,30 @@ def publish_schema(
         con.execute(f"checkpoint {alias}")
         con.execute(f"detach {alias}")
         _fsync(staging_path)
-        _export_parquet(con, schema, tables, parquet_dir)
+        _export_parquet(con, schema, tables, partial)
+        # Only now, with every new file complete, does anything visible change.
         os.replace(staging_path, serving_path)
+        for table in tables:
+            os.replace(partial(table), parquet_dir / f"{table}.parquet")
     finally:
-        con.execute(f"detach database if exists {alias}")
-        staging_path.unlink(missing_ok=True)
+        # A failed publish (a full disk, a failed query) leaves no partial file behind, so the
+        # next night starts clean; the published files were never touched.
+        try:
+            con.execute(f"detach database if exists {alias}")
+        finally:
+            wal = staging_path.with_name(f"{staging_path.name}.wal")
+            for leftover in [staging_path, wal, *map(partial, tables)]:
+                leftover.unlink(missing_ok=True)
     return counts
 
 
-def _export_parquet(con, schema: str, tables: list[str], parquet_dir: Path) -> None:
-    parquet_dir.mkdir(parents=True, exist_ok=True)
+def _export_parquet(con, schema: str, tables: list[str], partial) -> None:
     for table in tables:
-        target = parquet_dir / f"{table}.parquet"
-        partial = parquet_dir / f".{table}.parquet.tmp"
+        partial(table).parent.mkdir(parents=True, exist_ok=True)
         con.execute(
-            f"copy (select * from {schema}.{table} order by all) to '{partial}' (format parquet)"
+            f"copy (select * from {schema}.{table} order by all) "
+            f"to '{partial(table)}' (format parquet)"
         )
-        os.replace(partial, target)
 
 
 def _fsync(path: Path) -> None:
