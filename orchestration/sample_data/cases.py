@@ -1,12 +1,12 @@
-"""Deterministic synthetic extracts of Copenhagen's case system (DATA.md §5), at any scale.
+"""Deterministic synthetic extracts of Copenhagen's case system (docs/data.md §5), at any scale.
 
 Writes one full initial extract pair (``citizens_/events_YYYYMMDD.csv``) and a few nightly delta
 pairs with new events, late events dated in the past, corrections (a new event carrying
-``erstatter_event_id``) and cancellations (``annulleret = 1``). Levels follow DATA.md: arrival
-waves in 2015-2016 and 2022 (Ukrainians under the special act), asylum-centre contact for about
-70 % of refugees from 2016, competence clarification within the first month, a first company
-internship after about 4 weeks, work after 3 years for about half the men and a fifth of the
-women, a Danish exam (PD2 or higher) within 5 years for about two thirds of the learners, and
+``erstatter_event_id``) and cancellations (``annulleret = 1``). Levels follow docs/data.md §5:
+arrival waves in 2015-2016 and 2022 (Ukrainians under the special act), asylum-centre contact for
+about 70 % of refugees from 2016, competence clarification within the first month, a first
+company internship after about 4 weeks, work after 3 years for about half the men and a fifth of
+the women, a Danish exam (PD2 or higher) within 5 years for about two thirds of the learners, and
 about 85 volunteer organisations in Welcome House.
 
 Citizens are generated in fixed chunks with numpy, each chunk's events are formatted and written
@@ -70,7 +70,7 @@ LAST_NAMES = [
     "Al-Hassan", "Haile", "Tesfamariam", "Rahimi", "Ahmadi", "Hussein", "Mohamed", "Abdi",
     "Kovalenko", "Shevchenko", "Bondarenko", "Melnyk", "Khalil", "Ibrahim", "Yusuf", "Gebre",
 ]  # fmt: skip
-# Welcome House: about 85 active volunteer organisations (DATA.md).
+# Welcome House: about 85 active volunteer organisations (docs/data.md §5).
 VOLUNTEER_ORGANISATIONS = [
     "Røde Kors København", "Dansk Flygtningehjælp Frivillignetværk", "Venligboerne København",
     "Trampoline House", "Bydelsmødrene", "Mino Danmark", "Ventilen", "Kvindernes Bygning",

@@ -1,4 +1,4 @@
-"""Parser for the case system's nightly extracts (DATA.md §5), free of Dagster and dbt.
+"""Parser for the case system's nightly extracts (docs/data.md §5), free of Dagster and dbt.
 
 One pair of files per night: ``citizens_YYYYMMDD.csv`` and ``events_YYYYMMDD.csv``, UTF-8,
 ``;``-separated, with a header. Each file is read by DuckDB in a private in-memory connection

@@ -1,4 +1,4 @@
-{#- One row per citizen: the first date of each milestone of Københavnermodellen (DATA.md §5),
+{#- One row per citizen: the first date of each milestone of Københavnermodellen (docs/data.md §5),
     from the active events only (cancelled and replaced events do not count).
 
     Incremental by citizen: a night rebuilds only the citizens whose record or events changed

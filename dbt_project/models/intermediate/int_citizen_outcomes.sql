@@ -1,4 +1,4 @@
-{#- One row per citizen: each outcome of DATA.md §5, or null where it cannot be known yet.
+{#- One row per citizen: each outcome of docs/data.md §5, or null where it cannot be known yet.
 
     A share outcome is true/false once its window has closed for the citizen's whole arrival
     cohort, and null before (the cohort is too young: null, not zero). The Danish exam also
