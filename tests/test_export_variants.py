@@ -311,6 +311,43 @@ def statbank_code_and_name(folder: Path) -> Path:
     return statbank(folder, lambda code: f"{code} {MUNICIPALITIES[code]}")
 
 
+PIVOT_TITLE = [["Beskæftigelsesfrekvens (ultimo november) efter område, herkomst og tid"], []]
+
+
+def statbank_pivot_table(variables: list, value=danish, blank="") -> list[list]:
+    """statbank.dk's pivot: area and origin as row variables, years as columns; an area is
+    written on the first line of its group only."""
+    table = [[*variables, *YEARS]]
+    previous = None
+    for (indicator, municipality, group), values in CONTENT.items():
+        if indicator == "1.2":
+            area = MUNICIPALITIES[municipality]
+            table.append([blank if area == previous else area, STATBANK_GROUPS[group]])
+            table[-1] += [value(v) for v in values]
+            previous = area
+    return table
+
+
+def statbank_pivot_csv(folder: Path) -> Path:
+    # "Download CSV": the row variables' header cells are blank. Windows-1252, CRLF.
+    table = statbank_pivot_table(["", ""])
+    return write_csv(
+        folder / "pivot.csv", table, encoding="cp1252", newline="\r\n", above=PIVOT_TITLE
+    )
+
+
+def statbank_pivot_csv_named(folder: Path) -> Path:
+    table = statbank_pivot_table(["OMRÅDE", "HERKOMST"])
+    return write_csv(folder / "pivot_named.csv", table, encoding="utf-8-sig", above=PIVOT_TITLE)
+
+
+def statbank_pivot_xlsx(folder: Path) -> Path:
+    # Empty cells below an area's first line; years as number cells; a source note below.
+    table = statbank_pivot_table([None, None], value=excel, blank=None)
+    sheet = [*PIVOT_TITLE, *table, [], ["Kilde: Danmarks Statistik"]]
+    return write_xlsx(folder / "pivot.xlsx", {"RAS": sheet})
+
+
 STATBANK = {"indicator": "1.2"}
 VARIANTS = {
     "long ; utf-8": (long_utf8, {}, "long csv ';' utf-8"),
@@ -332,6 +369,17 @@ VARIANTS = {
     "xlsx named sheet": (xlsx_named_second_sheet, {"sheet": "Data"}, "long xlsx sheet 'Data'"),
     "statbank": (statbank, STATBANK, "statbank csv ';' utf-8"),
     "statbank 101 København": (statbank_code_and_name, STATBANK, "statbank csv ';' utf-8"),
+    "statbank pivot csv": (
+        statbank_pivot_csv,
+        STATBANK,
+        "statbank pivot csv ';' windows-1252",
+    ),
+    "statbank pivot csv named": (
+        statbank_pivot_csv_named,
+        STATBANK,
+        "statbank pivot csv ';' utf-8",
+    ),
+    "statbank pivot xlsx": (statbank_pivot_xlsx, STATBANK, "statbank pivot xlsx sheet 'RAS'"),
 }
 
 
@@ -351,7 +399,7 @@ def by_key(result: ParseResult) -> dict[tuple, tuple]:
 def test_variant_reads_exactly_the_canonical_rows(name, tmp_path):
     result = parse_variant(name, tmp_path)
     indicators = ("1.2",) if VARIANTS[name][1] == STATBANK else ("1.1", "1.2")
-    assert (result.rejects, result.warnings) == ([], [])
+    assert (result.rejects, result.warnings, result.skipped) == ([], [], {})
     # A list compared as a set would hide a value read twice.
     assert len(result.rows) == result.extracted == len(canonical(indicators))
     assert {as_tuple(row) for row in result.rows} == canonical(indicators)
@@ -409,6 +457,20 @@ def test_wide_variant_keeps_the_line_of_each_series(tmp_path):
     # Both years of a series come from one line: Ærø's 1.2 nonwestern series is line 12.
     assert lines[("1.2", "492", 2022, "nonwestern")] == lines[("1.2", "492", 2023, "nonwestern")]
     assert lines[("1.2", "492", 2022, "nonwestern")] == 12
+
+
+@pytest.mark.parametrize("name", ["statbank pivot csv", "statbank pivot xlsx"])
+def test_statbank_pivot_reads_the_same_rows_as_the_api_layout(name, tmp_path):
+    api = parse_variant("statbank", tmp_path)
+    pivot = parse_variant(name, tmp_path)
+    assert sorted(map(as_tuple, pivot.rows)) == sorted(map(as_tuple, api.rows))
+    # Carried down: the area of a group's second line is the one written above it.
+    assert {(r.municipality_code, r.municipality_name) for r in pivot.rows} == {
+        ("000", "Hele landet"),
+        ("101", "København"),
+        ("169", "Høje-Taastrup"),
+        ("492", "Ærø"),
+    }
 
 
 def test_statbank_reads_every_indicator_it_is_named_for(tmp_path):

@@ -1,23 +1,25 @@
 """Integrationsbarometer exports, in every shape they are published in, as typed rows.
 
 Reads the long layout (one value per line), the wide layout (one column per year) and Danmarks
-Statistik's StatBank layout (``OMRÅDE``/``HERKOMST``/... plus ``TID`` and ``INDHOLD``), from CSV or
-Excel (see ``tables.py``). A file that cannot be read at all raises ``ExportFormatError`` naming
-file, line and column; a line that cannot be interpreted becomes a ``Reject`` with its reason,
-and the rest still loads. Free of Dagster and dbt.
+Statistik's StatBank layouts, API and statbank.dk pivot (see ``statbank.py``), from CSV or Excel
+(see ``tables.py``). A file that cannot be read at all raises ``ExportFormatError`` naming file,
+line and column; a line that cannot be interpreted becomes a ``Reject`` with its reason, and the
+rest still loads. A line of an area that is not a municipality (a region, a landsdel,
+Christiansø: StatBank tables carry them) is skipped and counted, not rejected: every value read
+is loaded, skipped or rejected. Free of Dagster and dbt.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from orchestration.sources.errors import ExportFormatError
+from orchestration.sources import statbank
+from orchestration.sources.errors import ExportFormatError, RowError
 from orchestration.sources.numbers import is_suppression_marker, parse_number
-from orchestration.sources.reference import Reference
+from orchestration.sources.reference import Area, Reference
 from orchestration.sources.tables import Grid, Line, read_grid
 
 __all__ = ["ExportFormatError", "IndicatorValue", "ParseResult", "Reject", "parse_export"]
@@ -42,12 +44,6 @@ LONG_COLUMNS = {
     "value": ("værdi", "vaerdi", "value"),
     "unit": ("enhed", "unit"),
 }
-STATBANK_COLUMNS = {
-    "municipality_name": ("område",),
-    "population_group": ("herkomst",),
-    "year": ("tid",),
-    "value": ("indhold",),
-}
 # Either of each pair names the thing; the first is how an error refers to it when both miss.
 REQUIRED = {
     "indicator": ("indicator_code", "indicator_name"),
@@ -55,25 +51,11 @@ REQUIRED = {
     "population_group": ("population_group",),
 }
 
-POPULATION_GROUPS = {
-    "indvandrere og efterkommere med ikke-vestlig oprindelse": "nonwestern",
-    "indvandrere og efterkommere fra ikke-vestlige lande": "nonwestern",
-    "non-western immigrants and descendants": "nonwestern",
-    "nonwestern": "nonwestern",
-    "personer med dansk oprindelse": "danish",
-    "persons of danish origin": "danish",
-    "danish": "danish",
-    "i alt": "all",
-    "alle": "all",
-    "total": "all",
-    "all": "all",
-}
 UNITS = {
     "pct.": "pct", "pct": "pct", "procent": "pct", "%": "pct", "per cent": "pct",
     "pct.-point": "pp", "procentpoint": "pp", "pct.point": "pp", "pp": "pp",
     "percentage points": "pp", "antal": "count", "number": "count", "count": "count",
 }  # fmt: skip
-_YEAR_HEADER = re.compile(r"^(19|20)\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -106,15 +88,17 @@ class Reject:
 @dataclass
 class ParseResult:
     source: str
-    layout: str  # long, wide or statbank, and the container
+    layout: str  # long, wide, statbank or statbank pivot, and the container
     rows: list[IndicatorValue] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    extracted: int = 0  # values read from the file, counted as read: each is loaded or rejected
+    # Values read from the file, counted as read: each is loaded, skipped or rejected.
+    extracted: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # values skipped, by reason
 
-
-class _RowError(ValueError):
-    """A value on one line that cannot be interpreted: the line becomes a reject."""
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
 
 
 def parse_export(
@@ -127,44 +111,25 @@ def parse_export(
 ) -> ParseResult:
     """Parse one export; ``indicator`` names the indicator of a file that carries none."""
     grid = read_grid(path, _looks_like_header, sheet)
-    headers = [h.strip().lower() for h in grid.header]
     named = _resolve_indicator(indicator, reference, grid)
     last_year = (today or date.today()).year + 1
-
-    if "tid" in headers and "indhold" in headers:
-        layout, columns = "statbank", _positions(headers, STATBANK_COLUMNS)
-        for field_name, aliases in STATBANK_COLUMNS.items():
-            if field_name not in columns:
-                raise ExportFormatError(
-                    grid.source, grid.header_line, aliases[0].upper(), "required column is missing"
-                )
-        if named is None:
-            raise ExportFormatError(
-                grid.source, grid.header_line, None,
-                "a StatBank table carries no barometer number: name its indicator "
-                "(barometer parse --indicator, or BAROMETER_STATBANK_INDICATORS)",
-            )  # fmt: skip
-    else:
-        columns = _positions(headers, LONG_COLUMNS)
-        year_columns = {i: int(h) for i, h in enumerate(headers) if _YEAR_HEADER.match(h)}
-        layout = "long" if "year" in columns and "value" in columns else "wide"
-        if layout == "wide" and not year_columns:
-            missing = "År" if "year" not in columns else "Værdi"
-            raise ExportFormatError(
-                grid.source, grid.header_line, missing, "required column is missing"
-            )
-        _require(columns, named, grid)
+    layout, columns, period_columns, lines = _layout(grid, named, reference)
 
     result = ParseResult(grid.source, f"{layout} {grid.container}")
-    used = set(columns.values()) | (set(year_columns) if layout == "wide" else set())
+    used = set(columns.values()) | set(period_columns)
     for index, name in enumerate(grid.header):
-        if index not in used and name.strip():
+        if index in used:
+            continue
+        if name.strip():
             result.warnings.append(f"{grid.source}: column '{name.strip()}' is not used")
+        elif any(line.cell(index) != "" for line in lines):
+            result.warnings.append(f"{grid.source}: column {index + 1} (no name) is not used")
 
-    for line in grid.lines:
-        cells = {f: _cell(line, i) for f, i in columns.items()}
-        if layout == "wide":
-            values = [(year, _cell(line, i), grid.header[i]) for i, year in year_columns.items()]
+    skipped_areas: dict[str, dict[str, str]] = defaultdict(dict)
+    for line in lines:
+        cells = {f: line.cell(i) for f, i in columns.items()}
+        if period_columns:
+            values = [(grid.header[i], line.cell(i), grid.header[i]) for i in period_columns]
         else:
             values = [(cells.get("year", ""), cells.get("value", ""), None)]
         result.extracted += len(values)
@@ -172,16 +137,67 @@ def parse_export(
         if problem:
             result.rejects += [Reject(line.number, line.text, problem) for _ in values]
             continue
-        for year, value, year_header in values:
+        area = _non_municipal_area(cells, reference)
+        if area is not None:
+            result.skipped[area.kind] = result.skipped.get(area.kind, 0) + len(values)
+            skipped_areas[area.kind][area.code] = area.name
+            continue
+        for year, value, period_header in values:
             try:
                 result.rows.append(
                     _typed(line, cells, year, value, named, reference, grid, last_year)
                 )
-            except _RowError as error:
-                where = f" (column '{year_header}')" if year_header else ""
+            except RowError as error:
+                where = f" (column '{period_header}')" if period_header else ""
                 result.rejects.append(Reject(line.number, line.text, f"{error}{where}"))
-    _reject_duplicates(result, {line.number: line.text for line in grid.lines})
+    _reject_duplicates(result, {line.number: line.text for line in lines})
+    for kind, areas in skipped_areas.items():
+        names = ", ".join(f"{code} {name}" for code, name in sorted(areas.items()))
+        result.warnings.append(
+            f"{grid.source}: skipped {result.skipped[kind]} values of areas that are not "
+            f"municipalities ({kind}): {names}"
+        )
     return result
+
+
+def _layout(grid: Grid, named, reference: Reference):
+    """The layout, the columns of its fields, its period columns and its data lines."""
+    headers = [h.strip().lower() for h in grid.header]
+    periods = [i for i, h in enumerate(headers) if statbank.PERIOD.match(h)]
+    if statbank.is_api_header(set(headers)):
+        columns = _positions(headers, statbank.STATBANK_COLUMNS)
+        for field_name, aliases in statbank.STATBANK_COLUMNS.items():
+            if field_name not in columns:
+                raise ExportFormatError(
+                    grid.source, grid.header_line, aliases[0].upper(), "required column is missing"
+                )
+        _require_named(named, grid)
+        return "statbank", columns, [], grid.lines
+
+    columns = _positions(headers, LONG_COLUMNS)
+    municipality = {"municipality_code", "municipality_name"} & columns.keys()
+    if statbank.is_pivot_header(grid.header) and not municipality:
+        _require_named(named, grid)
+        columns, leading = statbank.pivot_columns(grid, reference)
+        return "statbank pivot", columns, periods, statbank.carry_down(grid.lines, leading)
+
+    layout = "long" if "year" in columns and "value" in columns else "wide"
+    if layout == "wide" and not periods:
+        missing = "År" if "year" not in columns else "Værdi"
+        raise ExportFormatError(
+            grid.source, grid.header_line, missing, "required column is missing"
+        )
+    _require(columns, named, grid)
+    return layout, columns, periods if layout == "wide" else [], grid.lines
+
+
+def _require_named(named, grid: Grid) -> None:
+    if named is None:
+        raise ExportFormatError(
+            grid.source, grid.header_line, None,
+            "a StatBank table carries no barometer number: name its indicator "
+            "(barometer parse --indicator, or BAROMETER_STATBANK_INDICATORS)",
+        )  # fmt: skip
 
 
 def _field_count_problem(line: Line, header: list[str], used: set[int]) -> str | None:
@@ -191,7 +207,7 @@ def _field_count_problem(line: Line, header: list[str], used: set[int]) -> str |
     empty cells past the header (a trailing separator, a padded spreadsheet row).
     """
     found = len(line.cells)
-    while found > len(header) and _cell(line, found - 1) == "":
+    while found > len(header) and line.cell(found - 1) == "":
         found -= 1
     if found > len(header) or found <= max(used):
         return f"expected {len(header)} fields, found {found}"
@@ -201,7 +217,9 @@ def _field_count_problem(line: Line, header: list[str], used: set[int]) -> str |
 def _looks_like_header(cells: list[str]) -> bool:
     names = {c.strip().lower() for c in cells}
     known = {alias for aliases in LONG_COLUMNS.values() for alias in aliases}
-    return {"tid", "indhold"} <= names or len(names & known) >= 3
+    return (
+        statbank.is_api_header(names) or len(names & known) >= 3 or statbank.is_pivot_header(cells)
+    )
 
 
 def _positions(headers: list[str], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
@@ -238,42 +256,29 @@ def _resolve_indicator(code: str | None, reference: Reference, grid: Grid):
     return indicator
 
 
-def _cell(line: Line, index: int):
-    if index >= len(line.cells):
-        return ""
-    cell = line.cells[index]
-    return cell.strip() if isinstance(cell, str) else cell
-
-
 def _typed(line, cells, year_text, value_text, named, reference, grid, last_year) -> IndicatorValue:
     indicator = named
     if "indicator_code" in cells or "indicator_name" in cells:
         given = str(cells.get("indicator_code") or cells.get("indicator_name") or "")
         indicator = reference.indicator(given)
         if indicator is None:
-            raise _RowError(f"unknown indicator '{given}'")
+            raise RowError(f"unknown indicator '{given}'")
 
-    # Not `or`: an Excel number cell 0 (Hele landet, 000) is a code, not a missing one.
-    fields = ("municipality_code", "municipality_name")
-    given_municipality = next((str(cells[f]) for f in fields if cells.get(f, "") != ""), "")
+    given_municipality = _given_municipality(cells)
     municipality = reference.municipality_code(given_municipality)
     if municipality is None:
-        raise _RowError(f"unknown municipality '{given_municipality}'")
+        raise RowError(f"unknown municipality '{given_municipality}'")
 
-    group_text = str(cells.get("population_group", ""))
-    group = POPULATION_GROUPS.get(" ".join(group_text.lower().split()))
-    if group is None:
-        raise _RowError(f"unknown population group '{group_text}'")
-
-    year = _year(year_text)
+    group = _population_group(str(cells.get("population_group", "")), indicator, reference)
+    year = statbank.period_year(year_text, indicator.code)
     if not FIRST_YEAR <= year <= last_year:
-        raise _RowError(f"year {year} is outside {FIRST_YEAR}-{last_year}")
+        raise RowError(f"year {year} is outside {FIRST_YEAR}-{last_year}")
 
     unit = indicator.unit
     if cells.get("unit"):
         unit = UNITS.get(str(cells["unit"]).lower())
         if unit is None:
-            raise _RowError(f"unknown unit '{cells['unit']}'")
+            raise RowError(f"unknown unit '{cells['unit']}'")
 
     value, marker = _value(value_text, grid.decimal_mark)
     return IndicatorValue(
@@ -292,13 +297,33 @@ def _typed(line, cells, year_text, value_text, named, reference, grid, last_year
     )
 
 
-def _year(text) -> int:
-    if isinstance(text, int | float) and float(text).is_integer():
-        return int(text)
-    text = str(text).strip()
-    if not (text.isascii() and text.isdigit() and len(text) == 4):
-        raise _RowError(f"'{text}' is not a year")
-    return int(text)
+def _given_municipality(cells: dict) -> str:
+    # Not `or`: an Excel number cell 0 (Hele landet, 000) is a code, not a missing one.
+    fields = ("municipality_code", "municipality_name")
+    return next((str(cells[f]) for f in fields if cells.get(f, "") != ""), "")
+
+
+def _non_municipal_area(cells: dict, reference: Reference) -> Area | None:
+    given = _given_municipality(cells)
+    return None if reference.municipality_code(given) else reference.area(given)
+
+
+def _population_group(text: str, indicator, reference: Reference) -> str:
+    """The barometer's group for an origin label, if it is one the indicator is published for."""
+    origin = reference.origin_group(text)
+    if origin is None:
+        raise RowError(f"unknown population group '{text}'")
+    if origin.population_group is None:
+        raise RowError(
+            f"'{text}' is not a barometer population group: "
+            f"{origin.not_the_barometer_group_because}"
+        )
+    if origin.population_group not in indicator.population_groups:
+        raise RowError(
+            f"indicator {indicator.code} is not published for '{text}' "
+            f"({origin.population_group}), only for {', '.join(indicator.population_groups)}"
+        )
+    return origin.population_group
 
 
 def _value(text, decimal_mark: str) -> tuple[float | None, str | None]:
@@ -309,7 +334,7 @@ def _value(text, decimal_mark: str) -> tuple[float | None, str | None]:
     try:
         return parse_number(text, decimal_mark), None
     except ValueError as error:
-        raise _RowError(f"unreadable number: {error}") from None
+        raise RowError(f"unreadable number: {error}") from None
 
 
 def _reject_duplicates(result: ParseResult, texts: dict[int, str]) -> None:

@@ -1,4 +1,4 @@
-"""The one error a parser raises for a file it cannot read at all."""
+"""The errors of the parsers: a file that cannot be read at all, a line that cannot be used."""
 
 
 class ExportFormatError(ValueError):
@@ -8,3 +8,7 @@ class ExportFormatError(ValueError):
         self.source, self.line, self.column, self.reason = source, line, column, reason
         where = f"{source}, line {line}" + (f", column '{column}'" if column else "")
         super().__init__(f"{where}: {reason}")
+
+
+class RowError(ValueError):
+    """A value on one line that cannot be interpreted: the line becomes a reject."""

@@ -27,6 +27,13 @@ class Line:
     cells: list  # str, or float/int for Excel number cells
     text: str  # the line as written, for rejects
 
+    def cell(self, index: int):
+        """The cell at ``index``, stripped; "" past the end of a short line."""
+        if index >= len(self.cells):
+            return ""
+        cell = self.cells[index]
+        return cell.strip() if isinstance(cell, str) else cell
+
 
 @dataclass(frozen=True)
 class Grid:
