@@ -9,6 +9,7 @@ life cycle, nothing of the assets.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -158,5 +159,23 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[DuckDBPyConnection]:
-        with open_warehouse(Path(self.database), self.connection_config) as con:
-            yield con
+        database = Path(self.database)
+        with open_warehouse(database, self.connection_config) as con:
+            try:
+                yield con
+            except (OSError, duckdb.Error) as error:
+                if not _disk_full(error):
+                    raise
+                # Waiting 30 s frees no disk: fail the night at once, saying what to do.
+                raise dg.Failure(
+                    f"The disk holding {database.parent} is full ({str(error).splitlines()[0]}): "
+                    "tonight's changes were not kept and serving.duckdb is unchanged; free space "
+                    "there and run the refresh again",
+                    allow_retries=False,
+                ) from None
+
+
+def _disk_full(error: Exception) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return "No space left on device" in str(error) or "File too large" in str(error)
