@@ -53,6 +53,7 @@ class Settings:
     pseudonym_key: str = field(default=DEV_PSEUDONYM_KEY, repr=False)
     min_cell: int = 5
     duckdb_memory_limit: str = "2GB"
+    report_municipality: str = "101"
 
     @property
     def uses_default_pseudonym_key(self) -> bool:
@@ -84,6 +85,21 @@ class Settings:
         """Parquet copies of the published marts, one file per table."""
         return self.warehouse_dir / "parquet"
 
+    @property
+    def report_dir(self) -> Path:
+        """The analysts' page, report/index.html, rebuilt after every successful night."""
+        return self.warehouse_dir / "report"
+
+    @property
+    def dbt_docs_dir(self) -> Path:
+        """dbt's documentation of the models, one static page, after every successful night."""
+        return self.warehouse_dir / "docs" / "dbt"
+
+    @property
+    def quality_docs_dir(self) -> Path:
+        """Great Expectations Data Docs of each suite's latest validation, failed ones too."""
+        return self.warehouse_dir / "docs" / "quality"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; the first one not allowed raises ``ConfigError``."""
@@ -106,6 +122,7 @@ class Settings:
             pseudonym_key=v["BAROMETER_PSEUDONYM_KEY"] or DEV_PSEUDONYM_KEY,
             min_cell=v["BAROMETER_MIN_CELL"],
             duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
+            report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],
         )
 
     def subprocess_env(self) -> dict[str, str]:

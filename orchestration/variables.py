@@ -144,6 +144,16 @@ def sheet_name(text: str) -> str:
     return text
 
 
+def municipality_code(text: str) -> str:
+    """One of the 98 municipalities of seeds/reference/municipalities.csv, as three digits."""
+    code = text.strip().lstrip("0").rjust(3, "0") if text.strip().isdigit() else text
+    with (PROJECT_ROOT / "seeds" / "reference" / "municipalities.csv").open(encoding="utf-8") as f:
+        known = {line.split(",", 1)[0] for line in f}
+    if code == "000" or code not in known:  # 000, the whole country, is no municipality
+        raise ValueError(text)
+    return code
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text.lower() not in allowed:
@@ -224,6 +234,8 @@ SETTINGS_VARIABLES = (
              "(Danmarks Statistik's smallest publishable cell)"),
     Variable("BAROMETER_DUCKDB_MEMORY_LIMIT", "2GB", duckdb_size,
              "a DuckDB memory size of at least 100MiB, like 2GB, 512MiB or 80%"),
+    Variable("BAROMETER_REPORT_MUNICIPALITY", "101", municipality_code,
+             "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),
     Variable("DAGSTER_HOME", None, dagster_home,
              "the absolute path of an existing, writable folder"),
 )  # fmt: skip
