@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
+
+from orchestration.publication import PUBLICATION_DOC, PUBLICATION_TABLE, write_publication
+from orchestration.serving_metadata import (
+    TableDoc,
+    copy_documented_table,
+    write_documented_parquet,
+)
 
 # BI drivers often bundle an older DuckDB, and DuckDB before 2.0 cannot open 2.0's storage
 # format: write the serving file in a format that DuckDB 1.4 and later read.
@@ -24,12 +32,21 @@ def publish_schema(
     tables: list[str],
     serving_path: Path,
     parquet_dir: Path,
+    docs: Mapping[str, TableDoc] | None = None,
+    publication: Mapping[str, object] | None = None,
 ) -> dict[str, int]:
-    """Publish ``schema.<table>`` for each table; returns the row count per table."""
+    """Publish ``schema.<table>`` for each table; returns the row count per table.
+
+    Each table gets its description, column descriptions and primary key from ``docs``
+    (serving_metadata.py). With a ``publication`` row, ``schema.publication`` is the previous
+    file's publication rows plus this one (publication.py).
+    """
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     staging_path = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
     alias = "serving_new"
     counts = {}
+    docs = {**(docs or {}), PUBLICATION_TABLE: PUBLICATION_DOC}
+    published = [*tables, *([PUBLICATION_TABLE] if publication is not None else [])]
 
     def partial(table: str) -> Path:
         return parquet_dir / f".{table}.parquet.tmp"
@@ -40,21 +57,28 @@ def publish_schema(
         )
         con.execute(f"create schema {alias}.{schema}")
         for table in tables:
-            # Sorted rows give byte-stable Parquet and reproducible reads for the same input.
-            con.execute(
-                f"create table {alias}.{schema}.{table} as "
-                f"select * from {schema}.{table} order by all"
+            copy_documented_table(
+                con, f"{schema}.{table}", f"{alias}.{schema}.{table}", docs.get(table)
             )
             counts[table] = con.execute(
                 f"select count(*) from {alias}.{schema}.{table}"
             ).fetchone()[0]
+        if publication is not None:
+            counts[PUBLICATION_TABLE] = write_publication(
+                con, f"{alias}.{schema}", serving_path, publication
+            )
         con.execute(f"checkpoint {alias}")
+        # The Parquet copies are read from the new file: exactly the rows it publishes.
+        parquet_dir.mkdir(parents=True, exist_ok=True)
+        for table in published:
+            write_documented_parquet(
+                con, f"{alias}.{schema}.{table}", partial(table), docs.get(table)
+            )
         con.execute(f"detach {alias}")
         _fsync(staging_path)
-        _export_parquet(con, schema, tables, partial)
         # Only now, with every new file complete, does anything visible change.
         os.replace(staging_path, serving_path)
-        for table in tables:
+        for table in published:
             os.replace(partial(table), parquet_dir / f"{table}.parquet")
     finally:
         # A failed publish (a full disk, a failed query) leaves no partial file behind, so the
@@ -63,18 +87,9 @@ def publish_schema(
             con.execute(f"detach database if exists {alias}")
         finally:
             wal = staging_path.with_name(f"{staging_path.name}.wal")
-            for leftover in [staging_path, wal, *map(partial, tables)]:
+            for leftover in [staging_path, wal, *map(partial, published)]:
                 leftover.unlink(missing_ok=True)
     return counts
-
-
-def _export_parquet(con, schema: str, tables: list[str], partial) -> None:
-    for table in tables:
-        partial(table).parent.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            f"copy (select * from {schema}.{table} order by all) "
-            f"to '{partial(table)}' (format parquet)"
-        )
 
 
 def _fsync(path: Path) -> None:
