@@ -4,14 +4,9 @@ import duckdb
 import pytest
 from conftest import read_table, refresh
 
-MARTS = [
-    "dim_indicator",
-    "dim_municipality",
-    "fct_case_outcomes",
-    "fct_indicator_values",
-    "fct_local_vs_national",
-    "fct_target_gap",
-]
+from orchestration.assets.publish import MART_TABLES
+
+MARTS = sorted(MART_TABLES)
 
 
 def query(settings, sql: str) -> list[tuple]:
@@ -35,14 +30,15 @@ def test_published_file_holds_the_catalogue_and_every_municipality(published):
         published, "select count(*), count(distinct area_code) from marts.dim_indicator"
     ) == [(13, 6)]
     assert query(published, "select count(*) from marts.dim_municipality") == [(99,)]
+    # The country is kept apart from the 98 municipalities of the facts.
     assert query(
         published, "select count(distinct municipality_code) from marts.fct_indicator_values"
-    ) == [(99,)]
+    ) == [(98,)]
     assert query(
         published,
-        "select municipality_name from marts.dim_municipality "
+        "select municipality_name, is_country from marts.dim_municipality "
         "where municipality_code in ('000', '101') order by 1",
-    ) == [("Hele landet",), ("København",)]
+    ) == [("Hele landet", True), ("København", False)]
     tables = query(published, "select table_name from information_schema.tables order by 1")
     assert [t for (t,) in tables] == MARTS
     assert sorted(p.name for p in published.parquet_dir.glob("*.parquet")) == [
@@ -61,7 +57,9 @@ def test_copenhagen_employment_rate_against_the_2020_target(published):
     assert row["gap_to_target"] == pytest.approx(2.5)
     assert row["trend_per_year"] == pytest.approx(1.16)
     assert row["projected_year_reaching_target"] == 2027
-    assert row["status"] == "off_track"
+    # 2024 is past the target year 2020 and 65 was not reached: missed, not merely off track.
+    assert row["status"] == "missed"
+    assert copenhagen_gap(published, "1.2", 2019)["status"] == "off_track"
     # Baseline 2012 was 49.0: 63 > 49 on rounded values, higher is better.
     assert (row["baseline_year"], row["baseline_value"], row["development"]) == (
         2012,
@@ -101,3 +99,41 @@ def test_a_second_refresh_of_the_same_input_changes_nothing(published, published
         assert read_table(published_copy.serving_path, f"marts.{table}") == read_table(
             published.serving_path, f"marts.{table}"
         ), table
+
+
+def test_summing_a_count_over_the_municipalities_gives_the_country(published):
+    """A BI tool's default SUM over the municipal facts must equal the national total."""
+    rows = query(
+        published,
+        "select v.indicator_code, v.year, sum(v.value), any_value(n.value) "
+        "from marts.fct_indicator_values as v "
+        "join marts.fct_national_indicator_values as n "
+        "using (indicator_code, year, population_group) "
+        "where v.unit = 'count' group by all order by all",
+    )
+    assert {indicator for indicator, *_ in rows} == {"8.1", "8.2", "8.3"}
+    assert [(i, y, total) for i, y, total, _ in rows] == [(i, y, n) for i, y, _, n in rows]
+    assert ("8.1", 2024, 8.0, 8.0) in rows  # not 16: the country is not counted twice
+
+
+def test_the_scorecard_answers_how_copenhagen_is_doing(published):
+    with duckdb.connect(str(published.serving_path), read_only=True) as con:
+        card = con.execute(
+            "select * from marts.fct_scorecard where municipality_code = '101' "
+            "order by indicator_code"
+        ).df()
+        latest = con.execute(
+            "select value from marts.fct_target_gap where municipality_code = '101' "
+            "and indicator_code = '1.2' and is_latest_year"
+        ).fetchall()
+    assert len(card) == 13 and set(card["year"]) == {2024}
+    employment = card.set_index("indicator_code").loc["1.2"]
+    assert [(employment["value"],)] == latest
+    assert (employment["value_rounded"], employment["status"]) == (63.0, "missed")
+    assert employment["peer_group_code"] == "large_cities"
+    assert 1 <= employment["rank_among_municipalities"] <= employment["municipalities_ranked"]
+    gap = card.set_index("indicator_code").loc["1.1"]
+    # The gap is the difference of its component rates (1.2 Danish origin minus non-Western).
+    assert gap["component_comparison_value"] - gap["component_main_value"] == pytest.approx(
+        gap["value"], abs=0.11
+    )

@@ -56,6 +56,10 @@ def reference_parameters(reference_dir: Path, today: date | None = None) -> dict
     return {
         "municipality_codes": sorted(row["municipality_code"] for row in municipalities),
         "municipality_count": len(municipalities),
+        # The 98 municipalities without 000, the country (kept apart in the municipal facts).
+        "local_municipality_codes": sorted(
+            row["municipality_code"] for row in municipalities if row["municipality_code"] != "000"
+        ),
         "indicator_codes": sorted(row["indicator_code"] for row in indicators),
         "indicator_count": len(indicators),
         "area_count": len({row["area_code"] for row in indicators}),

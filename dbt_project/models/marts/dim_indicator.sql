@@ -14,5 +14,6 @@ select
     population_definition,
     main_population_group,
     comparison_population_group,
-    baseline_year
+    baseline_year,
+    component_indicator_code
 from indicators

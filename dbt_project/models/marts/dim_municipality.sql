@@ -6,5 +6,6 @@ select
     municipality_code,
     municipality_name,
     region_code,
-    region_name
+    region_name,
+    is_country
 from municipalities

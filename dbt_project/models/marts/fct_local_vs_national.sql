@@ -14,14 +14,20 @@ twins as (
     select * from {{ ref('stg_reference__local_outcome_twins') }}
 ),
 
-barometer as (
-    select indicator_code, municipality_code, year, value
+copenhagen as (
+    select indicator_code, year, value
     from {{ ref('fct_indicator_values') }}
-    where population_group = 'nonwestern' and municipality_code in ('000', '101')
+    where population_group = 'nonwestern' and municipality_code = '101'
+),
+
+national as (
+    select indicator_code, year, value
+    from {{ ref('fct_national_indicator_values') }}
+    where population_group = 'nonwestern'
 ),
 
 years as (
-    select distinct indicator_code, year from barometer
+    select distinct indicator_code, year from national
 )
 
 select
@@ -44,11 +50,9 @@ inner join {{ ref('dim_indicator') }} as indicators using (indicator_code)
 left join local_outcomes
     on local_outcomes.outcome_code = twins.local_outcome_code
     and local_outcomes.arrival_year = years.year - twins.years_after_arrival
-left join barometer as copenhagen
+left join copenhagen
     on copenhagen.indicator_code = twins.indicator_code
     and copenhagen.year = years.year
-    and copenhagen.municipality_code = '101'
-left join barometer as national
+left join national
     on national.indicator_code = twins.indicator_code
     and national.year = years.year
-    and national.municipality_code = '000'

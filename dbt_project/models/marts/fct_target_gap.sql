@@ -1,49 +1,36 @@
-{#- Where each municipality stands against its target, per indicator and year, for the
-    indicator's main population group. Status rules (DATA.md §3), in this order:
-      no_target          no target applies to the indicator and municipality
-      insufficient_data  the value is suppressed
-      met                the value is at or beyond the target (direction-aware)
-      insufficient_data  fewer than 3 years of values in the trend window
-      on_track           the trend reaches the target by the target year
-      off_track          otherwise
-    The barometer's own verdict (development) compares the value with the baseline value, both
-    rounded to whole units half away from zero as the barometer publishes them,
-    direction-aware: a fall is positive for lower-is-better indicators. -#}
-with projected as (
-    select
-        *,
-        {{ round_half_away_from_zero('value') }} as value_rounded,
-        {{ round_half_away_from_zero('baseline_value') }} as baseline_value_rounded
-    from {{ ref('int_target_gaps_projected') }}
+{#- Where each of the 98 municipalities stands against its target, per indicator and year, for
+    the indicator's main population group: the status and the barometer's verdict
+    (int_target_statuses holds the rules), with the country's value beside it. -#}
+with statuses as (
+    select * from {{ ref('int_target_statuses') }}
+),
+
+municipalities as (
+    select * from {{ ref('stg_reference__municipalities') }}
 )
 
 select
-    indicator_code,
-    municipality_code,
-    year,
-    value,
-    national_value,
-    target_value,
-    target_year,
-    target_kind,
-    gap_to_target,
-    trend_per_year,
-    projected_year_reaching_target::integer as projected_year_reaching_target,
-    case
-        when target_value is null then 'no_target'
-        when value is null then 'insufficient_data'
-        when gap_to_target <= 0 then 'met'
-        when trend_years < 3 then 'insufficient_data'
-        when projected_year_reaching_target <= target_year then 'on_track'
-        else 'off_track'
-    end as status,
-    baseline_year,
-    baseline_value,
-    case
-        when value_rounded is null or baseline_value_rounded is null then null
-        when value_rounded = baseline_value_rounded then 'unchanged'
-        when (value_rounded > baseline_value_rounded) = (direction = 'higher_is_better')
-            then 'positive'
-        else 'negative'
-    end as development
-from projected
+    statuses.indicator_code,
+    statuses.municipality_code,
+    statuses.year,
+    make_date(statuses.year, 1, 1) as year_start_date,
+    indicators.unit,
+    statuses.value,
+    statuses.national_value,
+    statuses.target_value,
+    statuses.target_year,
+    statuses.target_kind,
+    statuses.gap_to_target,
+    statuses.trend_per_year,
+    statuses.projected_year_reaching_target,
+    statuses.status,
+    statuses.baseline_year,
+    statuses.baseline_value,
+    statuses.development,
+    statuses.year = max(statuses.year) over (
+        partition by statuses.indicator_code, statuses.municipality_code
+    ) as is_latest_year
+from statuses
+inner join municipalities using (municipality_code)
+inner join {{ ref('stg_reference__indicators') }} as indicators using (indicator_code)
+where not municipalities.is_country

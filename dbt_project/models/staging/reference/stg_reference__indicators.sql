@@ -15,7 +15,9 @@ renamed as (
         population_definition::varchar as population_definition,
         main_population_group::varchar as main_population_group,
         nullif(trim(comparison_population_group), '')::varchar as comparison_population_group,
-        baseline_year::integer as baseline_year
+        baseline_year::integer as baseline_year,
+        -- A gap indicator's component rates are the two groups of this indicator.
+        nullif(trim(component_indicator_code), '')::varchar as component_indicator_code
     from source
 )
 

@@ -7,7 +7,9 @@ renamed as (
         lpad(trim(municipality_code), 3, '0')::varchar as municipality_code,
         municipality_name::varchar as municipality_name,
         nullif(trim(region_code), '')::varchar as region_code,
-        nullif(trim(region_name), '')::varchar as region_name
+        nullif(trim(region_name), '')::varchar as region_name,
+        -- 000 is the whole country: a total, never a municipality to sum or rank with the others.
+        lpad(trim(municipality_code), 3, '0') = '000' as is_country
     from source
 )
 

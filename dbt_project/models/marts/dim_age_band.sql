@@ -1,0 +1,1 @@
+{{ label_dimension('age_band', 'age_band') }}

@@ -1,0 +1,1 @@
+{{ label_dimension('population_group', 'population_group') }}

@@ -1,0 +1,1 @@
+{{ label_dimension('suppression_reason', 'suppression_reason') }}

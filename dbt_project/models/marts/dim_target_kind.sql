@@ -1,0 +1,1 @@
+{{ label_dimension('target_kind', 'target_kind') }}
