@@ -112,8 +112,10 @@ def parse_file(path: Path, indicator: str | None, sheet: str | None) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     for reject in result.rejects:
         print(f"reject: {path.name}, line {reject.source_line}: {reject.reason}", file=sys.stderr)
+    by_reason = ", ".join(f"{n} {reason}" for reason, n in result.skipped.items())
     print(
         f"{path.name}: {result.layout}; {result.extracted} values read, {len(result.rows)} rows, "
+        f"{result.skipped_total} skipped{f' ({by_reason})' if by_reason else ''}, "
         f"{len(result.rejects)} rejected",
         file=sys.stderr,
     )

@@ -3,7 +3,8 @@
 Knows DuckDB, not Dagster. Every load of a file gets a ``load_id``; its values go to
 ``raw.barometer_indicator_values``, the lines that could not be interpreted to
 ``raw.barometer_rejects`` with their reason, and one row describing the load (file, sha256, counts,
-where the original bytes are archived) to ``raw.barometer_loads``. A file whose sha256 equals that
+where the original bytes are archived) to ``raw.barometer_loads``: values read = loaded +
+skipped (areas that are not municipalities) + rejected. A file whose sha256 equals that
 of its latest load is not loaded again. ``raw.barometer_current_loads`` names, for every export
 file found in the last extract, the load that holds its current content: a file that is gone
 from the sources, or renamed, no longer counts.
@@ -64,8 +65,11 @@ create table if not exists {LOADS_TABLE} (
     rows_extracted integer not null,
     rows_loaded integer not null,
     rows_rejected integer not null,
-    archive_path varchar not null
+    archive_path varchar not null,
+    rows_skipped integer not null default 0
 );
+-- Loads recorded before rows were skipped had none.
+alter table {LOADS_TABLE} add column if not exists rows_skipped integer default 0;
 create table if not exists {CURRENT_TABLE} (
     source_file varchar primary key,
     load_id varchar not null
@@ -95,6 +99,7 @@ class FileLoad:
     loaded: int
     rejected: int
     archive_path: Path
+    skipped: dict[str, int]  # values skipped, by reason
 
 
 def file_sha256(path: Path) -> str:
@@ -165,7 +170,7 @@ def append_load(
     value_rows.insert(3, "loaded_at", loaded_at)
     load = FileLoad(
         load_id, candidate.source_file, candidate.sha256,
-        parsed.extracted, len(parsed.rows), len(parsed.rejects), archive_path,
+        parsed.extracted, len(parsed.rows), len(parsed.rejects), archive_path, parsed.skipped,
     )  # fmt: skip
     con.execute("begin transaction")
     try:
@@ -173,11 +178,13 @@ def append_load(
         con.execute(f"insert into {BAROMETER_TABLE} by name select * from value_rows")
         con.execute(f"insert into {REJECTS_TABLE} by name select * from reject_rows")
         con.execute(
-            f"insert into {LOADS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {LOADS_TABLE} (load_id, source_file, source_uri, source_sha256, "
+            "loaded_at, layout, rows_extracted, rows_loaded, rows_rejected, rows_skipped, "
+            "archive_path) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id, candidate.source_file, candidate.source_uri, candidate.sha256,
                 loaded_at, parsed.layout, load.extracted, load.loaded, load.rejected,
-                str(archive_path),
+                parsed.skipped_total, str(archive_path),
             ],
         )  # fmt: skip
         con.execute("commit")

@@ -158,6 +158,36 @@ def test_a_few_odd_lines_are_rejected_and_the_night_goes_on(published_copy):
     assert reasons[3].startswith("unreadable number")
 
 
+def test_regions_landsdele_and_christianso_are_skipped_not_rejected(published_copy):
+    # 17 areas x 3 lines: as rejects, 51 of some 3,900 values would be over the 1 % allowed.
+    export = published_copy.source_dir / EMPLOYMENT
+    areas = [("084", "Region Hovedstaden"), ("01", "Landsdel Byen København")]
+    areas += [(f"08{n}", "") for n in (1, 2, 3, 5)] + [(f"{n:02d}", "") for n in range(2, 12)]
+    areas += [("411", "Christiansø")]
+    extra = [
+        f"Arbejde;1.2;Beskæftigelsesfrekvens;{code};{name};{year};{NONWESTERN};55,0;pct."
+        for code, name in areas
+        for year in (2021, 2022, 2023)
+    ]
+    lines = export.read_text(encoding="utf-8").splitlines()
+    export.write_text("\n".join(lines + extra) + "\n", encoding="utf-8")
+
+    result = refresh(published_copy)
+
+    assert result.success
+    metadata = extract_metadata(result)
+    assert (metadata["rows_extracted"], metadata["rows_loaded"], metadata["rows_rejected"]) == (
+        len(lines) - 1 + 51, len(lines) - 1, 0,
+    )  # fmt: skip
+    assert metadata["rows_skipped"] == 51
+    assert metadata["rows_skipped_by_reason"] == {"landsdel": 33, "other": 3, "region": 15}
+    assert rows(
+        published_copy.warehouse_path,
+        "select rows_extracted, rows_loaded, rows_skipped, rows_rejected from raw.barometer_loads "
+        f"where source_file = '{EMPLOYMENT}' order by loaded_at desc limit 1",
+    ) == [(len(lines) - 1 + 51, len(lines) - 1, 51, 0)]
+
+
 def test_a_mostly_broken_file_stops_at_the_gate(published_copy):
     serving_before = sha256(published_copy.serving_path)
     export = published_copy.source_dir / EMPLOYMENT

@@ -71,7 +71,7 @@ def test_rows_are_json_lines_with_the_six_keys(tmp_path):
             "is_suppressed": False,
         },
     ]
-    assert done.stderr == "arbejde.csv: long csv ';' utf-8; 3 values read, 3 rows, 0 rejected\n"
+    assert done.stderr == "arbejde.csv: long csv ';' utf-8; 3 values read, 3 rows, 0 skipped, 0 rejected\n"
 
 
 def test_rejects_warnings_and_summary_go_to_stderr(tmp_path):
@@ -90,7 +90,7 @@ def test_rejects_warnings_and_summary_go_to_stderr(tmp_path):
         "warning: arbejde.csv: column 'Kommentar' is not used",
         "reject: arbejde.csv, line 3: unreadable number: '58,4x' is not a number",
         "reject: arbejde.csv, line 4: unknown municipality '999'",
-        "arbejde.csv: long csv ';' utf-8; 3 values read, 1 rows, 2 rejected",
+        "arbejde.csv: long csv ';' utf-8; 3 values read, 1 rows, 0 skipped, 2 rejected",
     ]
 
 
@@ -106,7 +106,23 @@ def test_statbank_file_with_the_indicator_named(tmp_path):
         ("1.2", "000", 2023, "nonwestern", 56.3, False),
         ("1.2", "169", 2022, "danish", None, True),
     ]
-    assert done.stderr.endswith("2 values read, 2 rows, 0 rejected\n")
+    assert done.stderr.endswith("2 values read, 2 rows, 0 skipped, 0 rejected\n")
+
+
+def test_statbank_areas_that_are_not_municipalities_are_counted_as_skipped(tmp_path):
+    path = tmp_path / "statbank.csv"
+    text = "OMRÅDE;HERKOMST;TID;INDHOLD\n"
+    for area in ["Hele landet", "Region Hovedstaden", "Landsdel Byen København", "Christiansø"]:
+        text += f"{area};Personer med dansk oprindelse;2023;80,0\n"
+    text += "København;4 Indvandrere;2023;40,0\n"
+    path.write_text(text, encoding="utf-8")
+    done = barometer_parse(path, "--indicator", "1.2")
+    assert done.returncode == 0, done.stderr
+    assert [row["municipality_code"] for row in json_rows(done.stdout)] == ["000"]
+    assert done.stderr.splitlines()[-1] == (
+        "statbank.csv: statbank csv ';' utf-8; 5 values read, 1 rows, "
+        "3 skipped (1 region, 1 landsdel, 1 other), 1 rejected"
+    )
 
 
 def test_named_sheet_of_an_xlsx_file(tmp_path):

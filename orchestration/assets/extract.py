@@ -1,5 +1,7 @@
 """Extract: land the barometer exports of the night in the raw layer, losing nothing."""
 
+from collections import Counter
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -32,7 +34,8 @@ def _spec(key: dg.AssetKey, description: str, group: str = "extract") -> dg.Asse
         _spec(
             LOADS,
             "One row per load of an export file: where it came from, its sha256, values read, "
-            "loaded and rejected, and where its exact bytes are archived (landing/<load_id>/).",
+            "loaded, skipped (areas that are not municipalities) and rejected, and where its "
+            "exact bytes are archived (landing/<load_id>/).",
         ),
         _spec(
             CURRENT,
@@ -130,10 +133,12 @@ def barometer_extract(context: dg.AssetExecutionContext):
             ]
         }
 
+    skipped = Counter()
     for load in loads:
+        skipped.update(load.skipped)
         context.log.info(
             f"{load.source_file}: {load.extracted} values read, {load.loaded} loaded, "
-            f"{load.rejected} rejected (load {load.load_id})"
+            f"{sum(load.skipped.values())} skipped, {load.rejected} rejected (load {load.load_id})"
         )
     yield dg.MaterializeResult(
         asset_key=VALUES,
@@ -143,6 +148,8 @@ def barometer_extract(context: dg.AssetExecutionContext):
             "files_unchanged": len(candidates) - len(loads),
             "rows_extracted": sum(load.extracted for load in loads),
             "rows_loaded": sum(load.loaded for load in loads),
+            "rows_skipped": skipped.total(),
+            "rows_skipped_by_reason": dict(sorted(skipped.items())),
             "rows_rejected": sum(load.rejected for load in loads),
             "dagster/row_count": totals[VALUES],
             "loads": dg.MetadataValue.md(_loads_table(loads)),
@@ -163,11 +170,12 @@ def _loads_table(loads: list[raw_store.FileLoad]) -> str:
     if not loads:
         return "No file changed since the last load."
     lines = [
-        "| file | read | loaded | rejected | load_id | sha256 |",
-        "|---|---:|---:|---:|---|---|",
+        "| file | read | loaded | skipped | rejected | load_id | sha256 |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     lines += [
-        f"| {x.source_file} | {x.extracted} | {x.loaded} | {x.rejected} | {x.load_id} "
+        f"| {x.source_file} | {x.extracted} | {x.loaded} | {sum(x.skipped.values())} "
+        f"| {x.rejected} | {x.load_id} "
         f"| {x.source_sha256[:12]} |"
         for x in loads
     ]
