@@ -71,7 +71,9 @@ def test_rows_are_json_lines_with_the_six_keys(tmp_path):
             "is_suppressed": False,
         },
     ]
-    assert done.stderr == "arbejde.csv: long csv ';' utf-8; 3 values read, 3 rows, 0 skipped, 0 rejected\n"
+    assert done.stderr == (
+        "arbejde.csv: long csv ';' utf-8; 3 values read, 3 rows, 0 skipped, 0 rejected\n"
+    )
 
 
 def test_rejects_warnings_and_summary_go_to_stderr(tmp_path):
