@@ -4,8 +4,10 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from orchestration.data_changes import copenhagen_changes
+from orchestration.publication import previous_published_at, tonights_publication
 from orchestration.publish import publish_schema
-from orchestration.settings import Settings
+from orchestration.serving_metadata import read_table_docs, undocumented
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
 MART_TABLES = [
     "dim_indicator",
@@ -30,6 +32,8 @@ MART_TABLES = [
     "fct_case_outcomes",
     "fct_local_vs_national",
 ]
+# Prepared at set-up (`barometer prepare`), as dagster-dbt reads it when the definitions load.
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 @dg.asset(
@@ -39,20 +43,34 @@ MART_TABLES = [
     kinds={"duckdb", "parquet"},
     description=(
         "warehouse/serving.duckdb (schema marts) and Parquet copies, replaced atomically once "
-        "every blocking check has passed. BI tools open this file read-only."
+        "every blocking check has passed, with dbt's descriptions and keys and a row in "
+        "marts.publication. BI tools open this file read-only."
     ),
     required_resource_keys={"settings", "duckdb"},
 )
 def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     duckdb: DuckDBResource = context.resources.duckdb
+    # What BI tools show beside each table and column: the dbt YAML, through the manifest.
+    docs = read_table_docs(DBT_MANIFEST, "marts")
+    for gap in undocumented(docs, MART_TABLES):
+        context.log.warning(f"Published without a description or key: {gap}")
     with duckdb.get_connection() as con:
         # Compared before the swap: afterwards the previous publication is gone.
         changes = copenhagen_changes(
             con, settings.serving_path, settings.alerts.value_change_points
         )
+        publication = tonights_publication(
+            con, PROJECT_ROOT, previous_published_at(con, settings.serving_path)
+        )
         counts = publish_schema(
-            con, "marts", MART_TABLES, settings.serving_path, settings.parquet_dir
+            con,
+            "marts",
+            MART_TABLES,
+            settings.serving_path,
+            settings.parquet_dir,
+            docs,
+            publication,
         )
     context.log.info(f"Published {settings.serving_path}")
     for change in changes:
@@ -62,6 +80,8 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "path": dg.MetadataValue.path(str(settings.serving_path)),
             "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
             **{f"rows/{table}": count for table, count in counts.items()},
+            "code_commit": publication["code_commit"] or "(not a git checkout)",
+            "case_extract_night": str(publication["case_extract_night"]),
             # Read by the data alerts (automation/alerting.py) after the run.
             "copenhagen_changes": dg.MetadataValue.json(changes),
         }
