@@ -9,7 +9,7 @@ import threading
 import dagster as dg
 import duckdb
 import pytest
-from conftest import read_table, refresh, use_folders
+from conftest import refresh, use_folders
 
 from orchestration.automation.sensors import barometer_drop_folder
 from orchestration.settings import Settings
