@@ -12,6 +12,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from orchestration.automation.alerts import Alert, AlertConfig, deliver, run_url
 from orchestration.automation.schedules import nightly_refresh
+from orchestration.quality.checks import DATA_DOCS
 from orchestration.settings import Settings
 
 # A run whose alerts `barometer refresh` has sent itself; the sensors leave it alone.
@@ -58,6 +59,10 @@ def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, ui_url: 
         facts["failed expectations"] = "; ".join(
             name for c in checks for name in _metadata(c, "failed_expectation_names", [])
         )
+        # The Great Expectations Data Docs of the failed suites, on the warehouse machine.
+        facts["data docs"] = ", ".join(
+            str(_metadata(c, DATA_DOCS, "")) for c in checks if _metadata(c, DATA_DOCS, "")
+        )
     return Alert(
         kind="run_failure",
         severity="error",
@@ -81,6 +86,7 @@ def check_failure_alert(evaluation, run_id: str | None, ui_url: str) -> Alert:
             "asset": asset,
             "check": f"{evaluation.check_name} ({evaluation.severity.value.lower()}, {blocking})",
             "failed expectations": "; ".join(_metadata(evaluation, "failed_expectation_names", [])),
+            **({"data docs": str(docs)} if (docs := _metadata(evaluation, DATA_DOCS, "")) else {}),
             **({"run": run_id} if run_id else {}),
         },
         sample=_metadata(evaluation, "failing_rows", []),

@@ -7,12 +7,14 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from orchestration.quality.data_docs import write_data_docs
 from orchestration.quality.disclosure import find_disclosures
 from orchestration.quality.suites import Suite, reference_parameters
 from orchestration.quality.validation import SuiteResult, validate_frame
 from orchestration.settings import REFERENCE_DIR, Settings
 
 CHECK_NAME = "great_expectations"
+DATA_DOCS = "data_docs"  # the suite's Data Docs page, also named in alerts
 
 
 def suite_checks(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
@@ -47,13 +49,14 @@ def suite_checks(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
             result = validate_frame(frame, suite, parameters)
             if not result.success:
                 context.log.error(describe_failure(result))
+            docs = write_data_docs(settings.quality_docs_dir, result, context.run.run_id)
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key,
                 check_name=CHECK_NAME,
                 passed=result.success,
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=describe_failure(result) if not result.success else None,
-                metadata=_metadata(result),
+                metadata={**_metadata(result), DATA_DOCS: dg.MetadataValue.path(str(docs))},
             )
 
     return _checks

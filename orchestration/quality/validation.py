@@ -31,6 +31,8 @@ class SuiteResult:
     rows: int
     evaluated: int
     failed: list[FailedExpectation]
+    # GE's own result, which its Data Docs renderer turns into a page (quality/data_docs.py).
+    validation: object = field(default=None, repr=False, compare=False)
 
     @property
     def success(self) -> bool:
@@ -52,7 +54,7 @@ def validate_frame(frame: pd.DataFrame, suite: Suite, parameters: dict) -> Suite
         gx_suite, expectation_parameters=parameters, result_format={"result_format": "COMPLETE"}
     )
     failed = [_failure(r, frame, suite.sample_columns) for r in results.results if not r.success]
-    return SuiteResult(suite.name, len(frame), len(results.results), failed)
+    return SuiteResult(suite.name, len(frame), len(results.results), failed, results)
 
 
 def build_expectations(suite: Suite) -> list:

@@ -1,0 +1,92 @@
+"""Great Expectations Data Docs of the night's validations, passed and failed.
+
+Each suite's latest validation is rendered by GE's own renderers to ``<suite>.html``; a small
+summary beside it (``<suite>.json``) lets ``index.html`` list every suite, failed first, with
+the run that validated it. Written when the check runs, so a failed night leaves its evidence
+and a suite that did not run tonight keeps its last page, dated.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestration.quality.validation import SuiteResult
+
+INDEX = "index.html"
+
+
+def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
+    """Write the suite's page and refresh the index; returns the suite's page."""
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    page = docs_dir / f"{result.suite}.html"
+    document = ValidationResultsPageRenderer().render(result.validation)
+    _write(page, DefaultJinjaPageView().render(document))
+    summary = {
+        "suite": result.suite,
+        "success": result.success,
+        "rows": result.rows,
+        "evaluated": result.evaluated,
+        "failed": len(result.failed),
+        "run_id": run_id,
+        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _write(docs_dir / f"{result.suite}.json", json.dumps(summary, indent=2))
+    _write(docs_dir / INDEX, _index(docs_dir))
+    return page
+
+
+def _index(docs_dir: Path) -> str:
+    summaries = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in docs_dir.glob("*.json")),
+        key=lambda s: (s["success"], s["suite"]),
+    )
+    rows = "\n".join(
+        "<tr class='{cls}'><td><a href='{page}'>{suite}</a></td><td>{verdict}</td>"
+        "<td>{failed} / {evaluated}</td><td>{rows}</td><td>{at}</td><td>{run}</td></tr>".format(
+            cls="passed" if s["success"] else "failed",
+            page=html.escape(f"{s['suite']}.html"),
+            suite=html.escape(s["suite"]),
+            verdict="passed" if s["success"] else "FAILED",
+            failed=s["failed"],
+            evaluated=s["evaluated"],
+            rows=s["rows"],
+            at=html.escape(s["validated_at"]),
+            run=html.escape(s["run_id"]),
+        )
+        for s in summaries
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Data quality: Great Expectations</title>
+<style>
+body {{ font: 15px/1.4 system-ui, sans-serif; margin: 24px; color: #1d1d1d; }}
+table {{ border-collapse: collapse; }} th, td {{ padding: 4px 10px; border-bottom: 1px solid #ddd;
+text-align: left; }} tr.failed td {{ background: #fbe6e4; }} tr.passed td:nth-child(2) {{
+color: #2e8540; }}
+</style></head><body>
+<h1>Data quality: the latest validation of each suite</h1>
+<p>Great Expectations suites of <code>expectations/</code>, run as blocking Dagster checks.
+A suite that did not run in the latest night (its layer was not reached) keeps its last
+validation: compare the dates.</p>
+<table><tr><th>suite</th><th>result</th><th>failed / expectations</th><th>rows</th>
+<th>validated (UTC)</th><th>run</th></tr>
+{rows}
+</table></body></html>
+"""
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace atomically: a reader never sees half a page."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
