@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f) \
 	dbt_project/dbt_project.yml $(wildcard seeds/reference/*.csv)
 
@@ -18,7 +20,7 @@ export DAGSTER_DISABLE_TELEMETRY := true
 refresh: $(MANIFEST)
 	$(BIN)/barometer refresh
 
-test: $(MANIFEST)
+test: $(MANIFEST) $(CHROMIUM)
 	$(BIN)/pytest
 
 dev: $(MANIFEST)
@@ -34,6 +36,12 @@ lint: $(INSTALLED)
 
 clean:
 	rm -rf warehouse dbt_project/target dbt_project/logs
+
+# The report test opens the page in a real browser: Debian's chromium, installed once (as root, or
+# through sudo). Playwright only drives it; `playwright install` downloads nothing here.
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq chromium
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -55,6 +55,15 @@ def run_command(argv: list[str] | None) -> int:
         "check-config", help="show every setting, where it comes from and whether it is allowed"
     )
     commands.add_parser("prepare", help="parse the dbt project once, so runs start fast")
+    report = commands.add_parser(
+        "report", help="build the report page from the published serving.duckdb, no refresh"
+    )
+    report.add_argument(
+        "--municipality", help="municipality code (default: BAROMETER_REPORT_MUNICIPALITY, 101)"
+    )
+    report.add_argument(
+        "--out", type=Path, help="folder for index.html (default: warehouse/report)"
+    )
     parse = commands.add_parser(
         "parse", help="show how an export would be read, one JSON row per line, loading nothing"
     )
@@ -79,6 +88,8 @@ def run_command(argv: list[str] | None) -> int:
         return refresh(Settings.from_env())
     if args.command == "prepare":
         return prepare(Settings.from_env())
+    if args.command == "report":
+        return build_report_page(Settings.from_env(), args.municipality, args.out)
     if args.command == "check-config":
         return check_config(os.environ)
     if args.command == "parse":
@@ -145,6 +156,27 @@ def check_config(env) -> int:
     refused = sum(row[3] != "ok" for row in rows)
     print(f"{len(readings)} settings, {refused} refused.")
     return 2 if refused else 0
+
+
+def build_report_page(settings: Settings, municipality: str | None, out: Path | None) -> int:
+    """The nightly report's page for any municipality, read from the published file only."""
+    from orchestration.reporting import ReportError, build_report
+
+    try:
+        result = build_report(
+            settings.serving_path,
+            municipality or settings.report_municipality,
+            out or settings.report_dir,
+        )
+    except ReportError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"{result.municipality_code} {result.municipality_name}: {result.charts} charts, "
+        f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s"
+    )
+    print(result.path)
+    return 0
 
 
 def prepare(settings: Settings) -> int:

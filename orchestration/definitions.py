@@ -9,6 +9,7 @@ from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_marts, dbt_project, dbt_staging
 from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import serving
+from orchestration.assets.report import dbt_docs, report
 from orchestration.automation.alerting import (
     alert_on_data_changes,
     alert_on_failed_checks,
@@ -34,7 +35,7 @@ OWNERS = ["team:integrationsdata"]
 def build_definitions(settings: Settings) -> dg.Definitions:
     apply_process_env(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    assets = [barometer_extract, case_extracts, dbt_staging, dbt_marts, serving]
+    assets = [barometer_extract, case_extracts, dbt_staging, dbt_marts, serving, report, dbt_docs]
     return dg.Definitions(
         assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets),
         asset_checks=[

@@ -20,9 +20,15 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     if result.success:
         lines.append(f"Published {settings.serving_path}:")
         lines += [f"  {table}: {rows} rows" for table, rows in _published_rows(settings)]
+        lines.append(f"Report: {settings.report_dir / 'index.html'}")
+        lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
     else:
         lines += failure_lines(result)
         lines.append(f"The published file {settings.serving_path} was left as it was.")
+    # Written by the checks themselves, so a failed night shows what failed there too.
+    quality_docs = settings.quality_docs_dir / "index.html"
+    if quality_docs.exists():
+        lines.append(f"Data quality docs: {quality_docs}")
     return "\n".join(lines)
 
 
