@@ -166,7 +166,7 @@ def twin_figure(
             _named(
                 _line(rows["year"], rows["local_value"], colour),
                 f"Københavnermodellen: {da.lower()}",
-                f"Copenhagen model: {en.lower()}",
+                f"Copenhagen model: {en}",
             )
         )
     by_year = twins.drop_duplicates("year").sort_values("year")
