@@ -16,7 +16,7 @@ SEEDS = PROJECT_ROOT / "seeds" / "barometer"
 REFERENCE = PROJECT_ROOT / "seeds" / "reference"
 HOUSING_YEARS = range(2018, 2025)
 
-# DATA.md section 1: the national values the barometer publishes (V), by indicator and group.
+# docs/data.md §1: the national values the barometer publishes (V), by indicator and group.
 PUBLISHED = {
     ("1.1", "nonwestern"): {2012: 26, 2014: 26, 2020: 20},
     ("1.2", "nonwestern"): {2014: 52, 2020: 60},
@@ -32,7 +32,7 @@ PUBLISHED = {
     ("9.1", "nonwestern"): {2014: 5},
     ("9.1", "danish"): {2014: 2},
 }
-# Published too, but before 2012, the sample's first year (DATA.md section 1: years 2012-2024).
+# Published too, but before 2012, the sample's first year (docs/data.md §1: years 2012-2024).
 BEFORE_THE_SAMPLE = {("9.1", "nonwestern"): {2010: 6}}
 # The barometer's development between published years, on rounded values, and its verdict.
 DEVELOPMENTS = [

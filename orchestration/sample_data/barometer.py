@@ -42,7 +42,7 @@ GAPS = {
 
 # Anchor values per (indicator, group); years between anchors are interpolated linearly.
 # Every series has anchors for 2012 and 2024, so no extrapolation is needed. The national values
-# the barometer publishes (DATA.md section 1, V) come out exactly once rounded half away from
+# the barometer publishes (docs/data.md §1, V) come out exactly once rounded half away from
 # zero, gaps included: tests/test_sample_data.py lists them.
 # fmt: off
 NATIONAL_LEVELS: dict[tuple[str, str], dict[int, float]] = {
