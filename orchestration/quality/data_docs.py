@@ -22,11 +22,15 @@ INDEX = "index.html"
 
 def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
     """Write the suite's page and refresh the index; returns the suite's page."""
+    from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     page = docs_dir / f"{result.suite}.html"
+    validated_at = datetime.now(UTC)
+    # The page's "Run Name" and "Run Time": the Dagster run that validated, not GE's __none__.
+    result.validation.meta["run_id"] = RunIdentifier(run_name=run_id, run_time=validated_at)
     document = ValidationResultsPageRenderer().render(result.validation)
     _write(page, DefaultJinjaPageView().render(document))
     summary = {
@@ -36,7 +40,7 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
         "evaluated": result.evaluated,
         "failed": len(result.failed),
         "run_id": run_id,
-        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "validated_at": validated_at.isoformat(timespec="seconds"),
     }
     _write(docs_dir / f"{result.suite}.json", json.dumps(summary, indent=2))
     _write(docs_dir / INDEX, _index(docs_dir))
