@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_CITIZEN = 6.3  # what the generator writes on average (seed 2016)
 STAGES = {
     "extract": ("barometer_extract", "case_extracts"),
-    "dbt": ("dbt_staging", "dbt_marts"),
+    "dbt": ("dbt_warehouse",),
     "checks": ("raw_quality", "marts_quality"),
     "publish": ("serving",),
 }

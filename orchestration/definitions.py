@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.cases import case_extracts
-from orchestration.assets.dbt import dbt_marts, dbt_project, dbt_staging
+from orchestration.assets.dbt import dbt_project, dbt_warehouse
 from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import serving
 from orchestration.assets.report import dbt_docs, report
@@ -35,7 +35,7 @@ OWNERS = ["team:integrationsdata"]
 def build_definitions(settings: Settings) -> dg.Definitions:
     apply_process_env(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    assets = [barometer_extract, case_extracts, dbt_staging, dbt_marts, serving, report, dbt_docs]
+    assets = [barometer_extract, case_extracts, dbt_warehouse, serving, report, dbt_docs]
     return dg.Definitions(
         assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets),
         asset_checks=[

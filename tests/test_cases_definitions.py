@@ -31,18 +31,18 @@ def test_case_extracts_feed_staging_and_the_marts_feed_serving(graph):
     assert {key("marts", "fct_case_outcomes"), key("marts", "fct_local_vs_national")} <= serving
 
 
-def test_staging_and_the_case_models_run_in_their_layer_steps(graph):
+def test_the_case_models_run_in_the_one_dbt_step(graph):
     graph, _ = graph
     node = {k: graph.get(k).assets_def.node_def.name for k in graph.get_all_asset_keys()}
-    assert node[key("staging", "stg_cases__events")] == "dbt_staging"
+    assert node[key("staging", "stg_cases__events")] == "dbt_warehouse"
     for name in [
         "int_citizens_current",
         "int_case_events_resolved",
         "int_citizen_milestones",
         "int_case_outcomes_suppressed",
     ]:
-        assert node[key("intermediate", name)] == "dbt_marts"
-    assert node[key("marts", "fct_local_vs_national")] == "dbt_marts"
+        assert node[key("intermediate", name)] == "dbt_warehouse"
+    assert node[key("marts", "fct_local_vs_national")] == "dbt_warehouse"
     assert node[key("raw", "case_events")] == node[key("raw", "case_citizens")] == "case_extracts"
 
 

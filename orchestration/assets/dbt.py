@@ -1,7 +1,9 @@
-"""Transform: the dbt project as Dagster assets, one ``@dbt_assets`` step per layer.
+"""Transform: the whole dbt project as one ``@dbt_assets`` step, one ``dbt build`` a night.
 
-Splitting by layer lets the blocking raw-data checks stand between extract and staging, and the
-mart checks between the marts and publishing.
+The gates need no split by layer: the blocking raw-data checks stand between the extracts and
+this step, the mart checks between it and publishing, and inside the step ``dbt build`` skips
+every node downstream of a failed dbt test. One build instead of one per layer saves a dbt
+process, its parse and its adapter each night (bench/RESULTS.md).
 """
 
 from collections.abc import Mapping
@@ -16,11 +18,6 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 # The manifest is prepared once at set-up (`make` runs `dbt parse`), never per run.
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-STAGING_SELECT = "resource_type:seed path:models/staging"
-# Intermediate models (case outcomes per citizen and cell) are built with the marts they feed.
-MARTS_SELECT = "path:models/intermediate path:models/marts"
-
 
 # Unit tests check the SQL logic, not the night's data: they run in `make test` (as dbt
 # recommends, in development and CI), so the nightly build spends its time on data tests.
@@ -44,25 +41,13 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 @dbt_assets(
     manifest=dbt_project.manifest_path,
-    select=STAGING_SELECT,
-    name="dbt_staging",
+    name="dbt_warehouse",
     dagster_dbt_translator=WarehouseTranslator(),
     project=dbt_project,
 )
-def dbt_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Reference seeds and staging views, with their dbt data tests."""
-    yield from build_with_previews(context, dbt, duckdb)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    select=MARTS_SELECT,
-    name="dbt_marts",
-    dagster_dbt_translator=WarehouseTranslator(),
-    project=dbt_project,
-)
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
-    """Marts with enforced contracts and their data tests."""
+def dbt_warehouse(context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource):
+    """Reference seeds, staging views, intermediate models and marts with enforced contracts,
+    with their dbt data tests, in one ``dbt build``."""
     yield from build_with_previews(context, dbt, duckdb)
 
 

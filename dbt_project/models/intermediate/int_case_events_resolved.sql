@@ -14,7 +14,9 @@
     )
 }}
 
-with events as (
+{#- not materialized: the staged events are read by several CTEs; materialising all of them
+    once would copy every event each night, where each reader only needs the night's few. -#}
+with events as not materialized (
     select * from {{ ref('stg_cases__events') }}
 ),
 

@@ -12,11 +12,13 @@
     )
 }}
 
-with all_events as (
+{#- not materialized: several CTEs read these; materialising them would copy and hash every
+    event each night, where a night needs only the events of the citizens it touches. -#}
+with all_events as not materialized (
     select * from {{ ref('int_case_events_resolved') }}
 ),
 
-all_citizens as (
+all_citizens as not materialized (
     select * from {{ ref('int_citizens_current') }}
 ),
 

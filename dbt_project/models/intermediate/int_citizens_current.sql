@@ -9,7 +9,8 @@
     )
 }}
 
-with versions as (
+with versions as not materialized (
+    -- Read by two CTEs: each filters it, so it is not copied whole.
     select * from {{ ref('stg_cases__citizens') }}
 ),
 
