@@ -71,20 +71,8 @@ def indicator_figure(
     """The municipality, the country and the peer group over the years, with target and trend."""
     figure = go.Figure()
     years = series["year"].tolist()
-    figure.add_trace(
-        _named(
-            _line(years, series["value"], COLOURS["municipality"]),
-            municipality_name,
-            municipality_name,
-        )
-    )
-    figure.add_trace(
-        _named(
-            _line(years, series["national_value"], COLOURS["country"]),
-            "Hele landet",
-            "Whole country",
-        )
-    )
+    # Drawn from the back to the front: the peer group, the country, then the municipality,
+    # so lines that run close by stay visible; legendrank keeps the municipality first.
     if series["peer_group_average"].notna().any():
         figure.add_trace(
             _named(
@@ -93,6 +81,21 @@ def indicator_figure(
                 f"{scorecard['peer_group_name_en']} (average)",
             )
         )
+    figure.add_trace(
+        _named(
+            _line(years, series["national_value"], COLOURS["country"]),
+            "Hele landet",
+            "Whole country",
+        )
+    )
+    figure.add_trace(
+        _named(
+            _line(years, series["value"], COLOURS["municipality"]),
+            municipality_name,
+            municipality_name,
+        )
+    )
+    figure.data[-1].legendrank = 1
     projection = _projection(scorecard)
     if projection is not None:
         figure.add_trace(
