@@ -98,7 +98,7 @@ def test_changed_indicator_reaches_webhook_inbox_and_alerts_file(
     (payload,) = webhook.bodies
     text = json.dumps(payload, ensure_ascii=False)
     assert "Copenhagen: 2 indicator change(s)" in text
-    assert "1.2 Employment rate 2024: status off_track → met" in text
+    assert "1.2 Employment rate 2024: status missed → met" in text
     assert "1.2 Employment rate 2024: 62.0 → 67.5 (+5.5 on the year before)" in text
     assert len(mailbox.messages) == 1
     (line,) = local_alerts(settings)
