@@ -86,6 +86,12 @@ class Settings:
         return self.warehouse_dir / "parquet"
 
     @property
+    def dbt_target_dir(self) -> Path:
+        """dbt's target folder of the nightly build and docs: one per warehouse, so each night
+        reuses the last night's partial parse (and run folders do not pile up)."""
+        return self.warehouse_dir / "dbt_target"
+
+    @property
     def report_dir(self) -> Path:
         """The analysts' page, report/index.html, rebuilt after every successful night."""
         return self.warehouse_dir / "report"

@@ -95,6 +95,14 @@ def test_a_second_refresh_of_the_same_input_changes_nothing(published, published
     extract = result.asset_materializations_for_node("barometer_extract")[0]
     assert extract.metadata["files_loaded"].value == 0
     assert read_table(published_copy.warehouse_path, "raw.barometer_indicator_values") == raw_before
+    # One materialization per dbt model carries its dbt tests; no event per test.
+    dbt_events = {
+        m.asset_key.to_user_string(): m.metadata
+        for m in result.asset_materializations_for_node("dbt_warehouse")
+    }
+    card = dbt_events["marts/fct_scorecard"]
+    assert card["dbt_tests_passed"].value >= 5 and "not_null" in card["dbt_tests"].value
+    assert not [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
     for table in MART_TABLES:
         assert read_table(published_copy.serving_path, f"marts.{table}") == read_table(
             published.serving_path, f"marts.{table}"

@@ -54,7 +54,11 @@ def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     try:
         page = generate_dbt_docs(
-            DBT_EXECUTABLE, DBT_PROJECT_DIR, settings.subprocess_env(), settings.dbt_docs_dir
+            DBT_EXECUTABLE,
+            DBT_PROJECT_DIR,
+            settings.subprocess_env(),
+            settings.dbt_docs_dir,
+            settings.dbt_target_dir,
         )
     except DbtDocsError as error:
         raise dg.Failure(str(error)) from error

@@ -1,9 +1,9 @@
 """dbt's own documentation of the models as one static page that opens offline.
 
 ``dbt docs generate --static`` reads the warehouse for its catalogue, so it runs after the dbt
-steps (DuckDB has one writer) and writes into a temporary target path: the project's
-``target/`` (the manifest the code location loads) is never touched, and the published page is
-replaced only once dbt has succeeded.
+steps (DuckDB has one writer). It works in the nightly build's own target folder, whose partial
+parse it reuses: the project's ``target/`` (the manifest the code location loads) is never
+touched, and the published page is replaced only once dbt has succeeded.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -23,25 +22,25 @@ class DbtDocsError(Exception):
 
 
 def generate_dbt_docs(
-    dbt_executable: Path, project_dir: Path, env: dict[str, str], out_dir: Path
+    dbt_executable: Path, project_dir: Path, env: dict[str, str], out_dir: Path, target: Path
 ) -> Path:
+    """The static page of ``dbt docs generate``, run in ``target``, published in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="dbt-docs-") as target:
-        completed = subprocess.run(
-            [str(dbt_executable), "docs", "generate", "--static", "--target-path", target],
-            cwd=project_dir,
-            env={**os.environ, **env},
-            capture_output=True,
-            text=True,
-        )
-        if completed.returncode != 0:
-            tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-10:])
-            raise DbtDocsError(f"dbt docs generate failed (exit {completed.returncode}):\n{tail}")
-        page = out_dir / PAGE_NAME
-        partial = out_dir / f".{PAGE_NAME}.{uuid.uuid4().hex}.tmp"
-        try:
-            shutil.copyfile(Path(target) / "static_index.html", partial)
-            os.replace(partial, page)
-        finally:
-            partial.unlink(missing_ok=True)
+    completed = subprocess.run(
+        [str(dbt_executable), "docs", "generate", "--static", "--target-path", str(target)],
+        cwd=project_dir,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-10:])
+        raise DbtDocsError(f"dbt docs generate failed (exit {completed.returncode}):\n{tail}")
+    page = out_dir / PAGE_NAME
+    partial = out_dir / f".{PAGE_NAME}.{uuid.uuid4().hex}.tmp"
+    try:
+        shutil.copyfile(target / "static_index.html", partial)
+        os.replace(partial, page)
+    finally:
+        partial.unlink(missing_ok=True)
     return page
