@@ -121,12 +121,13 @@ def test_a_second_refresh_stops_while_the_first_runs_and_the_first_publishes(pub
 
 @pytest.fixture
 def small_disk(published_copy, tmp_path):
-    """The warehouse folder on its own small tmpfs: a disk that can really fill up."""
+    """The warehouse folder on its own small tmpfs: a disk that can really fill up (room for
+    one warehouse with its report, docs and dbt target, as a real night needs)."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root (CI runs as root)")
     mount = tmp_path / "disk"
     mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(mount)], check=True)
     shutil.copytree(published_copy.warehouse_dir, mount / "warehouse")
     shutil.rmtree(published_copy.warehouse_dir)
     (published_copy.warehouse_dir).symlink_to(mount / "warehouse")
