@@ -27,7 +27,13 @@ def generate_dbt_docs(
     """The static page of ``dbt docs generate``, run in ``target``, published in ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     completed = subprocess.run(
-        [str(dbt_executable), "docs", "generate", "--static", "--target-path", str(target)],
+        # --no-compile: the night's build has just compiled every node; the docs need the
+        # descriptions, columns and lineage the parse gives, and the catalogue of the warehouse.
+        [
+            str(dbt_executable),
+            *("docs", "generate", "--static", "--no-compile"),
+            *("--target-path", str(target)),
+        ],
         cwd=project_dir,
         env={**os.environ, **env},
         capture_output=True,
