@@ -49,15 +49,6 @@ class PostgresServer:
         """A libpq connection string (psycopg, ``BAROMETER_PG_DSN``)."""
         return f"host={self.socket_dir} port={self.port} user={self.user} dbname={self.dbname}"
 
-    def libpq_env(self) -> dict[str, str]:
-        """The same server as libpq's variables, which the dbt ``postgres`` target reads."""
-        return {
-            "PGHOST": str(self.socket_dir),
-            "PGPORT": str(self.port),
-            "PGUSER": self.user,
-            "PGDATABASE": self.dbname,
-        }
-
 
 def as_server_user(command: list[str]) -> list[str]:
     """Root may not run the server: hand its commands to the ``postgres`` system user."""

@@ -53,18 +53,27 @@ def same_value(left, right) -> bool:
 def postgres_night(published: Settings, postgres_server: PostgresServer, tmp_path_factory):
     """The published night's raw layer on PostgreSQL, built there by dbt like the nightly job."""
     copied = copy_raw_tables(published.warehouse_path, postgres_server.dsn)
+    # The night's settings with the server as its engine, read as `barometer` reads them.
+    settings = Settings.from_env(
+        {
+            "BAROMETER_WAREHOUSE_DIR": str(published.warehouse_dir),
+            "BAROMETER_SOURCE_DIR": str(published.source_dir),
+            "BAROMETER_ENGINE": "postgres",
+            "BAROMETER_PG_DSN": postgres_server.dsn,
+        }
+    )
     build = subprocess.run(
         [
             str(DBT_EXECUTABLE),
             "build",
             *NIGHTLY_SELECTION,
             "--target",
-            "postgres",
+            settings.dbt_target,
             "--target-path",
             str(tmp_path_factory.mktemp("dbt_postgres")),
         ],
         cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **published.subprocess_env(), **postgres_server.libpq_env()},
+        env={**os.environ, **settings.subprocess_env()},
         capture_output=True,
         text=True,
     )
