@@ -16,8 +16,9 @@ import psycopg
 import pytest
 from postgres import PostgresServer
 
+from orchestration.definitions import build_definitions
 from orchestration.postgres_raw import copy_raw_tables
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, ConfigError, Settings
 
 NIGHTLY_SELECTION = ["--exclude-resource-type", "unit_test"]
 TOLERANCE = 1e-9
@@ -123,3 +124,12 @@ def test_postgres_marts_equal_the_duckdb_marts(
             assert len(pg_rows) == len(duck_rows), table
             for duck_row, pg_row in zip(duck_rows, pg_rows, strict=True):
                 assert all(map(same_value, duck_row, pg_row)), (table, duck_row, pg_row)
+
+
+def test_the_nightly_job_refuses_a_server_until_it_runs_there(tmp_path):
+    """Never a DuckDB night when the settings asked for PostgreSQL."""
+    settings = Settings.from_env(
+        {"BAROMETER_WAREHOUSE_DIR": str(tmp_path), "BAROMETER_ENGINE": "postgres"}
+    )
+    with pytest.raises(ConfigError, match="^BAROMETER_ENGINE must be duckdb for the nightly job"):
+        build_definitions(settings)
