@@ -6,22 +6,35 @@ by COPY, one ``dbt build --target postgres`` (the nightly selection) with every 
 every mart compared with the published DuckDB night after sorting, doubles to 1e-9.
 """
 
+import dataclasses
 import math
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import psycopg
 import pytest
+import yaml
 from postgres import PostgresServer
 
+from orchestration.automation.run import run_nightly_refresh
 from orchestration.definitions import build_definitions
 from orchestration.postgres_raw import copy_raw_tables
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, ConfigError, Settings
+from orchestration.settings import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    ConfigError,
+    Settings,
+)
 
 NIGHTLY_SELECTION = ["--exclude-resource-type", "unit_test"]
 TOLERANCE = 1e-9
+# The Dagster instances: SQLite for `make`, PostgreSQL for production.
+INSTANCES = PROJECT_ROOT / ".dagster"
 
 
 def duckdb_tables(path: Path, schema: str) -> list[str]:
@@ -133,3 +146,43 @@ def test_the_nightly_job_refuses_a_server_until_it_runs_there(tmp_path):
     )
     with pytest.raises(ConfigError, match="^BAROMETER_ENGINE must be duckdb for the nightly job"):
         build_definitions(settings)
+
+
+def test_the_postgres_instance_is_the_sqlite_one_but_for_storage():
+    sqlite, postgres = (
+        yaml.safe_load((folder / "dagster.yaml").read_text(encoding="utf-8"))
+        for folder in (INSTANCES, INSTANCES / "postgres")
+    )
+    assert list(postgres["storage"]) == ["postgres"]
+    assert {**postgres, "storage": None} == {**sqlite, "storage": None}
+
+
+def test_a_night_is_recorded_in_dagster_storage_on_postgres(
+    published_copy: Settings, postgres_server: PostgresServer, tmp_path, monkeypatch
+):
+    """Runs, events and schedule state on the server, with the production instance's file."""
+    with psycopg.connect(postgres_server.dsn, autocommit=True) as con:
+        con.execute("create database dagster")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(INSTANCES / "postgres" / "dagster.yaml", home)
+    monkeypatch.setenv(
+        "DAGSTER_PG_URL",
+        f"postgresql://{postgres_server.user}@/dagster"
+        f"?host={postgres_server.socket_dir}&port={postgres_server.port}",
+    )
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
+        assert [type(storage).__name__ for storage in storages] == [
+            "PostgresRunStorage",
+            "PostgresEventLogStorage",
+            "PostgresScheduleStorage",
+        ]
+        result = run_nightly_refresh(published_copy, instance)
+        assert result.success
+        assert instance.get_run_by_id(result.run_id).is_success
+        assert instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_scorecard"]))
+        assert instance.all_instigator_state() == []
+    with psycopg.connect(dataclasses.replace(postgres_server, dbname="dagster").dsn) as con:
+        assert con.execute("select count(*) from runs").fetchone()[0] == 1
+        assert con.execute("select count(*) from event_logs").fetchone()[0] > 100
