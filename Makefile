@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 CHROMIUM := /usr/bin/chromium
+# Any installed PostgreSQL server will do; when none is, Debian 12's (15) is the one installed.
+POSTGRES_INITDB := $(or $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb)),/usr/lib/postgresql/15/bin/initdb)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f) \
 	dbt_project/dbt_project.yml $(wildcard seeds/reference/*.csv)
@@ -20,7 +22,7 @@ export DAGSTER_DISABLE_TELEMETRY := true
 refresh: $(MANIFEST)
 	$(BIN)/barometer refresh
 
-test: $(MANIFEST) $(CHROMIUM)
+test: $(MANIFEST) $(CHROMIUM) $(POSTGRES_INITDB)
 	$(BIN)/pytest
 
 dev: $(MANIFEST)
@@ -44,6 +46,12 @@ clean:
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq chromium
+
+# The PostgreSQL engine's tests start a throw-away server from Debian's binaries
+# (tests/postgres.py): installed once the same way. Nothing else needs a server.
+$(POSTGRES_INITDB):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq postgresql
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -23,6 +23,7 @@ from orchestration.variables import (
     ALERT_VARIABLES,
     SETTINGS_VARIABLES,
     alert_rules,
+    engine_rules,
     read,
     shown,
 )
@@ -136,8 +137,12 @@ def parse_file(path: Path, indicator: str | None, sheet: str | None) -> int:
 def check_config(env) -> int:
     """Every variable with its source, value (secrets hidden) and verdict; 2 if any is refused."""
     alert_readings = read(env, ALERT_VARIABLES)
-    readings = read(env, SETTINGS_VARIABLES) + alert_readings
-    rule_errors = {error.variable: error for error in alert_rules(alert_readings)}
+    settings_readings = read(env, SETTINGS_VARIABLES)
+    readings = settings_readings + alert_readings
+    rule_errors = {
+        error.variable: error
+        for error in alert_rules(alert_readings) + engine_rules(settings_readings)
+    }
     rows = []
     for reading in readings:
         variable = reading.variable

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.automation.alerts import AlertConfig
-from orchestration.variables import PROJECT_ROOT, SETTINGS_VARIABLES, values_or_raise
+from orchestration.variables import (
+    LIBPQ_VARIABLES,
+    PROJECT_ROOT,
+    SETTINGS_VARIABLES,
+    engine_rules,
+    values_or_raise,
+)
 from orchestration.variables import ConfigError as ConfigError  # what a bad variable raises
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -54,11 +60,20 @@ class Settings:
     min_cell: int = 5
     duckdb_memory_limit: str = "2GB"
     report_municipality: str = "101"
+    engine: str = "duckdb"
+    # libpq's connection options (host, port, dbname, user, password, ...); empty: libpq's own
+    # variables (PGHOST, ...) or defaults.
+    pg_options: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def uses_default_pseudonym_key(self) -> bool:
         """True when BAROMETER_PSEUDONYM_KEY is unset: fine for development, never for real data."""
         return self.pseudonym_key == DEV_PSEUDONYM_KEY
+
+    @property
+    def dbt_target(self) -> str:
+        """The output of dbt_project/profiles.yml that builds the models on this engine."""
+        return "postgres" if self.engine == "postgres" else "warehouse"
 
     @property
     def warehouse_path(self) -> Path:
@@ -110,7 +125,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; the first one not allowed raises ``ConfigError``."""
         env = os.environ if env is None else env
-        v = values_or_raise(env, SETTINGS_VARIABLES)
+        v = values_or_raise(env, SETTINGS_VARIABLES, engine_rules)
         warehouse_dir = v["BAROMETER_WAREHOUSE_DIR"]
         return cls(
             warehouse_dir=warehouse_dir,
@@ -129,6 +144,8 @@ class Settings:
             min_cell=v["BAROMETER_MIN_CELL"],
             duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
             report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],
+            engine=v["BAROMETER_ENGINE"],
+            pg_options=v["BAROMETER_PG_DSN"] or {},
         )
 
     def subprocess_env(self) -> dict[str, str]:
@@ -141,6 +158,8 @@ class Settings:
             "BAROMETER_MIN_CELL": str(self.min_cell),
             # DuckDB's buffer memory in dbt's process as in ours (dbt_project/profiles.yml).
             "BAROMETER_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            # The server of dbt's postgres target, as libpq's own variables.
+            **{LIBPQ_VARIABLES[key]: value for key, value in self.pg_options.items()},
         }
 
 

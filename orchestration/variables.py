@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Danmarks Statistik publishes no figure resting on fewer than 3 persons: a smaller threshold
@@ -85,6 +87,31 @@ def duckdb_size(text: str) -> str:
     if float(amount) * 1024 ** units[unit] < SMALLEST_MEMORY_LIMIT:
         raise ValueError(text)
     return text
+
+
+# The connection options a PostgreSQL DSN may set, and the libpq variable each becomes for dbt
+# (dbt_project/profiles.yml reads PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE; libpq
+# itself reads PGSSLMODE and PGCONNECT_TIMEOUT), so nothing in a DSN is silently dropped.
+LIBPQ_VARIABLES = {
+    "host": "PGHOST",
+    "port": "PGPORT",
+    "dbname": "PGDATABASE",
+    "user": "PGUSER",
+    "password": "PGPASSWORD",
+    "sslmode": "PGSSLMODE",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
+}
+
+
+def libpq_dsn(text: str) -> dict[str, str]:
+    """A libpq connection string or URI, read by libpq's own parser (nothing is connected)."""
+    try:
+        options = conninfo_to_dict(text)
+    except psycopg.ProgrammingError as error:
+        raise ValueError("not a connection string") from error
+    if not options or not options.keys() <= LIBPQ_VARIABLES.keys():
+        raise ValueError("an option without a libpq variable")
+    return {key: str(value) for key, value in options.items()}
 
 
 def project_path(text: str) -> Path:
@@ -238,6 +265,11 @@ SETTINGS_VARIABLES = (
              "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),
     Variable("DAGSTER_HOME", None, dagster_home,
              "the absolute path of an existing, writable folder"),
+    Variable("BAROMETER_ENGINE", "duckdb", choice("duckdb", "postgres"),
+             "'duckdb' (the embedded warehouse file) or 'postgres' (a PostgreSQL server)"),
+    Variable("BAROMETER_PG_DSN", None, libpq_dsn,
+             "a libpq connection string or URI (host=... dbname=... or postgresql://...) with "
+             f"no options but {', '.join(LIBPQ_VARIABLES)}", secret=True),
 )  # fmt: skip
 
 ALERT_VARIABLES = (
@@ -314,6 +346,21 @@ def alert_rules(readings: list[Reading]) -> list[ConfigError]:
             )
         )
     return errors
+
+
+def engine_rules(readings: list[Reading]) -> list[ConfigError]:
+    """A server named while the warehouse is DuckDB is a mistake to say, not to ignore."""
+    text = {r.variable.name: r.text for r in readings}
+    if text["BAROMETER_PG_DSN"] and (text["BAROMETER_ENGINE"] or "duckdb").lower() != "postgres":
+        return [
+            ConfigError(
+                "BAROMETER_PG_DSN",
+                text["BAROMETER_PG_DSN"],
+                "unset while BAROMETER_ENGINE is not postgres",
+                secret=True,
+            )
+        ]
+    return []
 
 
 def values_or_raise(

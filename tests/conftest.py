@@ -14,8 +14,9 @@ from orchestration.settings import (
     Settings,
 )
 
-# Real loopback servers (webhook receiver, SMTP inbox) shared by the alert tests.
-pytest_plugins = ["loopback"]
+# Real loopback servers (webhook receiver, SMTP inbox) shared by the alert tests, and a real
+# PostgreSQL server (tests/postgres.py) for the tests of the second engine.
+pytest_plugins = ["loopback", "postgres"]
 
 SAMPLE_EXPORTS = PROJECT_ROOT / "seeds" / "barometer"
 

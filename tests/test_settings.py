@@ -12,7 +12,12 @@ from orchestration.settings import DEV_PSEUDONYM_KEY, PROJECT_ROOT, ConfigError,
 from orchestration.variables import ALERT_VARIABLES, SETTINGS_VARIABLES
 
 BIN = os.path.dirname(sys.executable)
-SECRETS = {"BAROMETER_PSEUDONYM_KEY", "ALERT_WEBHOOK_URL", "ALERT_SMTP_PASSWORD"}
+SECRETS = {
+    "BAROMETER_PSEUDONYM_KEY",
+    "ALERT_WEBHOOK_URL",
+    "ALERT_SMTP_PASSWORD",
+    "BAROMETER_PG_DSN",
+}
 # A host is needed before the other SMTP variables mean anything.
 SMTP = {
     "ALERT_SMTP_HOST": "smtp.kk.dk",
@@ -55,6 +60,15 @@ BAD_VALUES = [
     ("BAROMETER_REPORT_MUNICIPALITY", "Aarhus", {}, "like 101 or 751"),
     ("DAGSTER_HOME", ".dagster", {}, "absolute path"),
     ("DAGSTER_HOME", "/nonexistent/dagster-home", {}, "existing"),
+    ("BAROMETER_ENGINE", "sqlite", {}, "'duckdb'"),
+    ("BAROMETER_PG_DSN", "db.kk.dk", {"BAROMETER_ENGINE": "postgres"}, "connection string"),
+    (
+        "BAROMETER_PG_DSN",
+        "host=db.kk.dk sslcert=/x",
+        {"BAROMETER_ENGINE": "postgres"},
+        "no options",
+    ),
+    ("BAROMETER_PG_DSN", "host=db.kk.dk", {}, "unset while BAROMETER_ENGINE is not postgres"),
     ("ALERT_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/s3cret", {}, "http(s) URL"),
     ("ALERT_WEBHOOK_FORMAT", "discord", {}, "'teams'"),
     ("ALERT_SMTP_HOST", "smtp://smtp.kk.dk", SMTP, "host name"),
@@ -121,6 +135,8 @@ def test_defaults_are_valid_and_unchanged():
     assert settings.warehouse_dir == PROJECT_ROOT / "warehouse"
     assert settings.pseudonym_key == DEV_PSEUDONYM_KEY and settings.uses_default_pseudonym_key
     assert (settings.drop_dir, settings.source_urls, settings.dagster_home) == (None, (), None)
+    assert (settings.engine, settings.dbt_target) == ("duckdb", "warehouse")
+    assert not any(key.startswith("PG") for key in settings.subprocess_env())
 
 
 def test_good_values_are_read(tmp_path):
@@ -133,6 +149,8 @@ def test_good_values_are_read(tmp_path):
         "BAROMETER_DUCKDB_MEMORY_LIMIT": "512MiB",
         "BAROMETER_PSEUDONYM_KEY": "a-long-secret-of-the-municipality",
         "DAGSTER_HOME": str(tmp_path),
+        "BAROMETER_ENGINE": "Postgres",
+        "BAROMETER_PG_DSN": "postgresql://nightly:s3cret@db.kk.dk:5433/barometer?sslmode=require",
     }
 
     settings = Settings.from_env(env)
@@ -143,6 +161,16 @@ def test_good_values_are_read(tmp_path):
     assert settings.statbank_indicators == {"beskaeft.csv": "1.2", "dansk.CSV": "Danskprøve"}
     assert (settings.min_cell, settings.max_reject_share) == (3, 0.0)
     assert not settings.uses_default_pseudonym_key
+    assert (settings.engine, settings.dbt_target) == ("postgres", "postgres")
+    assert "s3cret" not in repr(settings)
+    assert {k: v for k, v in settings.subprocess_env().items() if k.startswith("PG")} == {
+        "PGHOST": "db.kk.dk",
+        "PGPORT": "5433",
+        "PGDATABASE": "barometer",
+        "PGUSER": "nightly",
+        "PGPASSWORD": "s3cret",
+        "PGSSLMODE": "require",
+    }
 
 
 def test_alert_config_reads_through_the_same_rules(tmp_path):

@@ -34,12 +34,12 @@ touched as (
     union
     select previous.replaces_event_id
     from {{ this }} as previous
-    semi join changed using (event_id)
-    where previous.replaces_event_id is not null
+    where previous.event_id in (select event_id from changed)
+        and previous.replaces_event_id is not null
 ),
 
 batch as (
-    select events.* from events semi join touched using (event_id)
+    select * from events where event_id in (select event_id from touched)
 ),
 {% else %}
 batch as (

@@ -22,7 +22,6 @@ cells as (
         {%- for dimension in cell_dimensions() %}
         case when grouping({{ dimension }}) = 1 then 'all' else {{ dimension }} end as {{ dimension }},
         {%- endfor %}
-        max(as_of_date) as as_of_date,
         {%- for outcome in outcomes %}
         {%- if outcome.kind in ('count', 'organisations') %}
         count(*) as {{ outcome.code }}__base,
@@ -30,15 +29,16 @@ cells as (
         count({{ outcome.column }}) as {{ outcome.code }}__base,
         {%- endif %}
         {%- if outcome.kind == 'count' %}
-        count(*)::double as {{ outcome.code }}__value,
+        count(*)::double precision as {{ outcome.code }}__value,
         {%- elif outcome.kind == 'share' %}
         {{ round_half_away_from_zero(
             '100 * count(*) filter (where ' ~ outcome.column ~ ')', 1,
             'count(' ~ outcome.column ~ ')') }} as {{ outcome.code }}__value,
         {%- elif outcome.kind == 'median' %}
-        median({{ outcome.column }})::double as {{ outcome.code }}__value,
+        percentile_cont(0.5) within group (order by {{ outcome.column }})::double precision as {{ outcome.code }}__value,
         {%- endif %}
         {%- endfor %}
+        max(as_of_date) as as_of_date
     from citizen_outcomes
     group by grouping sets (
         {%- for grouping in groupings %}
@@ -54,7 +54,7 @@ organisations as (
         {%- for dimension in cell_dimensions() %}
         case when grouping({{ dimension }}) = 1 then 'all' else {{ dimension }} end as {{ dimension }},
         {%- endfor %}
-        count(distinct organisation)::double as volunteer_organisations__value
+        count(distinct organisation)::double precision as volunteer_organisations__value
     from citizen_outcomes, unnest(volunteer_organisations) as organised(organisation)
     group by grouping sets (
         {%- for grouping in groupings %}

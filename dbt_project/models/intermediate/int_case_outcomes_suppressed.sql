@@ -55,13 +55,20 @@ singles_{{ round }} as (
 
 picks_{{ round }} as (
     select distinct {{ key }}
-    from equations_{{ round }}
-    semi join singles_{{ round }} using (arrival_year, base_group, dimension, equation)
-    where not is_suppressed and base_citizens > 0
-    qualify row_number() over (
-        partition by arrival_year, base_group, dimension, equation
-        order by base_citizens, programme, sex, age_band
-    ) = 1
+    from (
+        select
+            {{ key }},
+            row_number() over (
+                partition by arrival_year, base_group, dimension, equation
+                order by base_citizens, programme, sex, age_band
+            ) as pick_order
+        from equations_{{ round }}
+        where not is_suppressed and base_citizens > 0
+            and (arrival_year, base_group, dimension, equation) in (
+                select arrival_year, base_group, dimension, equation from singles_{{ round }}
+            )
+    ) as candidates
+    where pick_order = 1
 ),
 
 round_{{ round }} as (

@@ -37,12 +37,12 @@ touched as (
 ),
 
 citizens as (
-    select * from all_citizens semi join touched using (citizen_id)
+    select * from all_citizens where citizen_id in (select citizen_id from touched)
 ),
 
 events as (
-    select * from all_events semi join touched using (citizen_id)
-    where is_active
+    select * from all_events
+    where citizen_id in (select citizen_id from touched) and is_active
 ),
 {% else %}
 citizens as (
@@ -83,7 +83,7 @@ firsts as (
             as first_welcome_house_date,
         min(events.event_date) filter (where events.event_type = 'fraflytning')
             as moved_away_date,
-        list(distinct events.detail order by events.detail) filter (
+        array_agg(distinct events.detail order by events.detail) filter (
             where events.event_type = 'welcome_house' and events.detail is not null
         ) as volunteer_organisations
     from events
@@ -106,18 +106,19 @@ milestones as (
     select
         citizens.citizen_id,
         citizens.arrival_date,
-        year(citizens.arrival_date)::integer as arrival_year,
+        extract(year from citizens.arrival_date)::integer as arrival_year,
         citizens.programme,
         citizens.sex,
         case
             -- A blank birth date is a member of its own, never a null or an age band.
             when citizens.birth_year is null then 'unknown'
-            when year(citizens.arrival_date) - citizens.birth_year < 18 then '0-17'
-            when year(citizens.arrival_date) - citizens.birth_year < 25 then '18-24'
-            when year(citizens.arrival_date) - citizens.birth_year < 35 then '25-34'
-            when year(citizens.arrival_date) - citizens.birth_year < 45 then '35-44'
+            when extract(year from citizens.arrival_date) - citizens.birth_year < 18 then '0-17'
+            when extract(year from citizens.arrival_date) - citizens.birth_year < 25 then '18-24'
+            when extract(year from citizens.arrival_date) - citizens.birth_year < 35 then '25-34'
+            when extract(year from citizens.arrival_date) - citizens.birth_year < 45 then '35-44'
             else '45+'
-        end as age_band,
+        -- Typed: PostgreSQL would type a case of literals text in one build, varchar in another.
+        end::varchar as age_band,
         firsts.asylum_centre_contact_date,
         firsts.competence_clarification_date,
         firsts.first_internship_date,
@@ -127,7 +128,7 @@ milestones as (
         firsts.self_support_date,
         firsts.first_welcome_house_date,
         firsts.moved_away_date,
-        coalesce(firsts.volunteer_organisations, []::varchar[]) as volunteer_organisations,
+        coalesce(firsts.volunteer_organisations, array[]::varchar[]) as volunteer_organisations,
         this_build.changed_at
     from citizens
     left join firsts using (citizen_id)

@@ -22,7 +22,7 @@ changed as (
 ),
 
 batch as (
-    select versions.* from versions semi join changed using (citizen_id)
+    select * from versions where citizen_id in (select citizen_id from changed)
 ),
 {% else %}
 batch as (
@@ -32,11 +32,16 @@ batch as (
 
 latest as (
     select *
-    from batch
-    qualify row_number() over (
-        partition by citizen_id
-        order by extract_date desc, loaded_at desc, source_line desc
-    ) = 1
+    from (
+        select
+            batch.*,
+            row_number() over (
+                partition by citizen_id
+                order by extract_date desc, loaded_at desc, source_line desc
+            ) as version_order
+        from batch
+    ) as versions_ordered
+    where version_order = 1
 )
 
 select

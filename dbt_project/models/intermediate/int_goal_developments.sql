@@ -22,7 +22,7 @@ verdicts as (
         count(*) filter (where statuses.development = 'negative') as negative
     from {{ ref('int_target_statuses') }} as statuses
     inner join indicators using (indicator_code)
-    group by all
+    group by indicators.area_code, statuses.municipality_code, statuses.year
 )
 
 select

@@ -8,6 +8,6 @@ current_loads as (
     select * from {{ ref('stg_barometer__current_loads') }}
 )
 
-select indicator_values.*
+select *
 from indicator_values
-semi join current_loads using (source_load_id)
+where source_load_id in (select source_load_id from current_loads)

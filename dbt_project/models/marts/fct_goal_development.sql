@@ -15,9 +15,9 @@ areas as (
 ),
 
 national as (
-    select goals.*
+    select *
     from goals
-    semi join (select municipality_code from municipalities where is_country) using (municipality_code)
+    where municipality_code in (select municipality_code from municipalities where is_country)
 )
 
 select

@@ -10,9 +10,9 @@ municipalities as (
 ),
 
 national as (
-    select indicator_values.*
+    select *
     from indicator_values
-    semi join (select municipality_code from municipalities where is_country) using (municipality_code)
+    where municipality_code in (select municipality_code from municipalities where is_country)
 )
 
 select

@@ -36,12 +36,12 @@ select
     indicators.indicator_name_en::varchar as indicator_name_en,
     twins.local_outcome_code::varchar as local_outcome_code,
     (years.year - twins.years_after_arrival)::integer as arrival_year,
-    local_outcomes.value::double as local_value,
+    local_outcomes.value::double precision as local_value,
     coalesce(local_outcomes.is_suppressed, false)::boolean as local_is_suppressed,
     coalesce(local_outcomes.is_cohort_too_young, local_outcomes.arrival_year is null)::boolean
         as local_is_unavailable,
-    copenhagen.value::double as copenhagen_barometer_value,
-    national.value::double as national_barometer_value,
+    copenhagen.value::double precision as copenhagen_barometer_value,
+    national.value::double precision as national_barometer_value,
     {{ round_half_away_from_zero('local_outcomes.value - national.value', 1) }}
         as local_minus_national_pp
 from twins

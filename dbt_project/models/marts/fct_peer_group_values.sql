@@ -10,13 +10,14 @@ values_by_member as (
 
 select
     peers.peer_group_code,
-    any_value(peers.peer_group_name_da) as peer_group_name_da,
-    any_value(peers.peer_group_name_en) as peer_group_name_en,
+    -- A group has one name: every member's row carries it.
+    min(peers.peer_group_name_da) as peer_group_name_da,
+    min(peers.peer_group_name_en) as peer_group_name_en,
     v.indicator_code,
     v.year,
     make_date(v.year, 1, 1) as year_start_date,
     -- As exact decimals: a sum of doubles depends on the order rows arrive in.
-    avg(v.value::decimal(18, 6))::double as average_value,
+    avg(v.value::decimal(18, 6))::double precision as average_value,
     count(*)::integer as members,
     count(v.value)::integer as members_with_value
 from peers

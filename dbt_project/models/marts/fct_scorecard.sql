@@ -15,9 +15,9 @@ latest_years as (
 ),
 
 gaps as (
-    select fct_target_gap.*
+    select *
     from {{ ref('fct_target_gap') }}
-    semi join latest_years using (indicator_code, year)
+    where (indicator_code, year) in (select indicator_code, year from latest_years)
 ),
 
 statuses as (
@@ -32,9 +32,15 @@ group_values as (
 
 peer_groups as (
     -- A municipality's comparison group: the one of lowest priority it belongs to.
-    select *
-    from {{ ref('stg_reference__peer_groups') }}
-    qualify row_number() over (partition by municipality_code order by priority, peer_group_code) = 1
+    select municipality_code, peer_group_code, peer_group_name_da, peer_group_name_en
+    from (
+        select
+            *,
+            row_number() over (partition by municipality_code order by priority, peer_group_code)
+                as preference
+        from {{ ref('stg_reference__peer_groups') }}
+    ) as memberships
+    where preference = 1
 ),
 
 peer_averages as (
@@ -45,13 +51,18 @@ peer_averages as (
         own.peer_group_name_da,
         own.peer_group_name_en,
         gaps.indicator_code,
-        avg(gaps.value::decimal(18, 6))::double as peer_group_average
+        avg(gaps.value::decimal(18, 6))::double precision as peer_group_average
     from peer_groups as own
     inner join {{ ref('stg_reference__peer_groups') }} as members
         on members.peer_group_code = own.peer_group_code
         and members.municipality_code <> own.municipality_code
     inner join gaps on gaps.municipality_code = members.municipality_code
-    group by all
+    group by
+        own.municipality_code,
+        own.peer_group_code,
+        own.peer_group_name_da,
+        own.peer_group_name_en,
+        gaps.indicator_code
 ),
 
 ranked as (

@@ -10,7 +10,7 @@ renamed as (
         municipality_code::varchar as municipality_code,
         year::integer as year,
         population_group::varchar as population_group,
-        value::double as value,
+        value::double precision as value,
         is_suppressed::boolean as is_suppressed,
         suppression_marker::varchar as suppression_marker,
         unit::varchar as unit,

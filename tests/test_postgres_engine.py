@@ -1,0 +1,188 @@
+"""PostgreSQL as a second engine: the same raw rows and the same dbt project on a real server give
+the same marts as the DuckDB night, row by row.
+
+One real server for the session (tests/postgres.py), the sample night's raw tables copied to it
+by COPY, one ``dbt build --target postgres`` (the nightly selection) with every data test, and
+every mart compared with the published DuckDB night after sorting, doubles to 1e-9.
+"""
+
+import dataclasses
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import psycopg
+import pytest
+import yaml
+from postgres import PostgresServer
+
+from orchestration.automation.run import run_nightly_refresh
+from orchestration.definitions import build_definitions
+from orchestration.postgres_raw import copy_raw_tables
+from orchestration.settings import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    ConfigError,
+    Settings,
+)
+
+NIGHTLY_SELECTION = ["--exclude-resource-type", "unit_test"]
+TOLERANCE = 1e-9
+# The Dagster instances: SQLite for `make`, PostgreSQL for production.
+INSTANCES = PROJECT_ROOT / ".dagster"
+
+
+def duckdb_tables(path: Path, schema: str) -> list[str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "order by table_name",
+                [schema],
+            ).fetchall()
+        ]
+
+
+def sort_key(row: tuple) -> tuple:
+    """Nulls first, and doubles rounded, so rows differing only in the last bits sort alike."""
+    return tuple(
+        (0, 0) if value is None else (1, round(value, 6) if isinstance(value, float) else value)
+        for value in row
+    )
+
+
+def same_value(left, right) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
+    return left == right and type(left) is type(right)
+
+
+@pytest.fixture(scope="session")
+def postgres_night(published: Settings, postgres_server: PostgresServer, tmp_path_factory):
+    """The published night's raw layer on PostgreSQL, built there by dbt like the nightly job."""
+    copied = copy_raw_tables(published.warehouse_path, postgres_server.dsn)
+    # The night's settings with the server as its engine, read as `barometer` reads them.
+    settings = Settings.from_env(
+        {
+            "BAROMETER_WAREHOUSE_DIR": str(published.warehouse_dir),
+            "BAROMETER_SOURCE_DIR": str(published.source_dir),
+            "BAROMETER_ENGINE": "postgres",
+            "BAROMETER_PG_DSN": postgres_server.dsn,
+        }
+    )
+    build = subprocess.run(
+        [
+            str(DBT_EXECUTABLE),
+            "build",
+            *NIGHTLY_SELECTION,
+            "--target",
+            settings.dbt_target,
+            "--target-path",
+            str(tmp_path_factory.mktemp("dbt_postgres")),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, **settings.subprocess_env()},
+        capture_output=True,
+        text=True,
+    )
+    assert build.returncode == 0, build.stdout[-4000:]
+    return copied
+
+
+def test_raw_tables_arrive_whole(published: Settings, postgres_night, postgres_server):
+    """Every raw table of the DuckDB warehouse, every row, copied to the server."""
+    raw_tables = duckdb_tables(published.warehouse_path, "raw")
+    assert sorted(copy.table for copy in postgres_night) == [f"raw.{t}" for t in raw_tables]
+    with (
+        duckdb.connect(str(published.warehouse_path), read_only=True) as source,
+        psycopg.connect(postgres_server.dsn) as target,
+    ):
+        for table in raw_tables:
+            expected = source.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            assert target.execute(f"select count(*) from raw.{table}").fetchone()[0] == expected
+    assert sum(copy.rows for copy in postgres_night) > 50_000
+
+
+def test_postgres_marts_equal_the_duckdb_marts(
+    published: Settings, postgres_night, postgres_server
+):
+    """The same night on both engines: same mart tables, columns and rows."""
+    marts = duckdb_tables(published.warehouse_path, "marts")
+    assert "fct_scorecard" in marts and "fct_case_outcomes" in marts
+    with (
+        duckdb.connect(str(published.warehouse_path), read_only=True) as duck,
+        psycopg.connect(postgres_server.dsn) as pg,
+    ):
+        pg_marts = [
+            name
+            for (name,) in pg.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "order by table_name"
+            ).fetchall()
+        ]
+        assert pg_marts == marts
+        for table in marts:
+            duck_result = duck.execute(f"select * from marts.{table}")
+            duck_columns = [column[0] for column in duck_result.description]
+            duck_rows = sorted(duck_result.fetchall(), key=sort_key)
+            pg_cursor = pg.execute(f"select * from marts.{table}")
+            assert [column.name for column in pg_cursor.description] == duck_columns, table
+            pg_rows = sorted(pg_cursor.fetchall(), key=sort_key)
+            assert len(pg_rows) == len(duck_rows), table
+            for duck_row, pg_row in zip(duck_rows, pg_rows, strict=True):
+                assert all(map(same_value, duck_row, pg_row)), (table, duck_row, pg_row)
+
+
+def test_the_nightly_job_refuses_a_server_until_it_runs_there(tmp_path):
+    """Never a DuckDB night when the settings asked for PostgreSQL."""
+    settings = Settings.from_env(
+        {"BAROMETER_WAREHOUSE_DIR": str(tmp_path), "BAROMETER_ENGINE": "postgres"}
+    )
+    with pytest.raises(ConfigError, match="^BAROMETER_ENGINE must be duckdb for the nightly job"):
+        build_definitions(settings)
+
+
+def test_the_postgres_instance_is_the_sqlite_one_but_for_storage():
+    sqlite, postgres = (
+        yaml.safe_load((folder / "dagster.yaml").read_text(encoding="utf-8"))
+        for folder in (INSTANCES, INSTANCES / "postgres")
+    )
+    assert list(postgres["storage"]) == ["postgres"]
+    assert {**postgres, "storage": None} == {**sqlite, "storage": None}
+
+
+def test_a_night_is_recorded_in_dagster_storage_on_postgres(
+    published_copy: Settings, postgres_server: PostgresServer, tmp_path, monkeypatch
+):
+    """Runs, events and schedule state on the server, with the production instance's file."""
+    with psycopg.connect(postgres_server.dsn, autocommit=True) as con:
+        con.execute("create database dagster")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(INSTANCES / "postgres" / "dagster.yaml", home)
+    monkeypatch.setenv(
+        "DAGSTER_PG_URL",
+        f"postgresql://{postgres_server.user}@/dagster"
+        f"?host={postgres_server.socket_dir}&port={postgres_server.port}",
+    )
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storages = (instance.run_storage, instance.event_log_storage, instance.schedule_storage)
+        assert [type(storage).__name__ for storage in storages] == [
+            "PostgresRunStorage",
+            "PostgresEventLogStorage",
+            "PostgresScheduleStorage",
+        ]
+        result = run_nightly_refresh(published_copy, instance)
+        assert result.success
+        assert instance.get_run_by_id(result.run_id).is_success
+        assert instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_scorecard"]))
+        assert instance.all_instigator_state() == []
+    with psycopg.connect(dataclasses.replace(postgres_server, dbname="dagster").dsn) as con:
+        assert con.execute("select count(*) from runs").fetchone()[0] == 1
+        assert con.execute("select count(*) from event_logs").fetchone()[0] > 100
