@@ -1,5 +1,7 @@
 """The whole nightly job on the sample exports: raw -> checks -> dbt -> checks -> serving."""
 
+import re
+
 import duckdb
 import pytest
 from conftest import read_table, refresh
@@ -151,3 +153,21 @@ def test_the_scorecard_answers_how_copenhagen_is_doing(published):
     assert gap["component_comparison_value"] - gap["component_main_value"] == pytest.approx(
         gap["value"], abs=0.11
     )
+
+
+def test_the_refresh_command_ends_with_the_report_and_the_docs(published_copy, capsys):
+    """What a newcomer sees at the end of `make refresh`: the checks, and where to look."""
+    from orchestration.cli import main
+
+    assert main(["refresh"]) == 0
+
+    out = capsys.readouterr().out
+    assert "Nightly refresh succeeded" in out
+    assert re.search(r"^Quality checks: \d+ passed, 0 failed\.$", out, re.M)
+    assert re.search(r"^dbt tests: \d{3} passed\.$", out, re.M)
+    for line in (
+        f"Report: {published_copy.report_dir / 'index.html'}",
+        f"dbt docs: {published_copy.dbt_docs_dir / 'index.html'}",
+        f"Data quality docs: {published_copy.quality_docs_dir / 'index.html'}",
+    ):
+        assert line in out

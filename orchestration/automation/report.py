@@ -17,6 +17,9 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
         f"(run {result.run_id}).",
         f"Quality checks: {passed} passed, {len(evaluations) - passed} failed.",
     ]
+    dbt_tests = _dbt_tests_passed(result)
+    if dbt_tests:
+        lines.append(f"dbt tests: {dbt_tests} passed.")
     if result.success:
         lines.append(f"Published {settings.serving_path}:")
         lines += [f"  {table}: {rows} rows" for table, rows in _published_rows(settings)]
@@ -30,6 +33,16 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     if quality_docs.exists():
         lines.append(f"Data quality docs: {quality_docs}")
     return "\n".join(lines)
+
+
+def _dbt_tests_passed(result: dg.ExecuteInProcessResult) -> int:
+    """The dbt tests that passed tonight, as each model's materialization counts them."""
+    materializations = [e.materialization for e in result.get_asset_materialization_events()]
+    return sum(
+        m.metadata["dbt_tests_passed"].value
+        for m in materializations
+        if "dbt_tests_passed" in m.metadata
+    )
 
 
 def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
