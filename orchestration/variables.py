@@ -8,6 +8,7 @@ Plain Python: no Dagster, no project imports (settings.py and alerts.py import t
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import re
@@ -174,9 +175,14 @@ def sheet_name(text: str) -> str:
 def municipality_code(text: str) -> str:
     """One of the 98 municipalities of seeds/reference/municipalities.csv, as three digits."""
     code = text.strip().lstrip("0").rjust(3, "0") if text.strip().isdigit() else text
-    with (PROJECT_ROOT / "seeds" / "reference" / "municipalities.csv").open(encoding="utf-8") as f:
-        known = {line.split(",", 1)[0] for line in f}
-    if code == "000" or code not in known:  # 000, the whole country, is no municipality
+    path = PROJECT_ROOT / "seeds" / "reference" / "municipalities.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        known = {
+            row["municipality_code"]
+            for row in csv.DictReader(handle)
+            if row["is_country"] != "true"  # 000, the whole country, is no municipality
+        }
+    if code not in known:
         raise ValueError(text)
     return code
 

@@ -56,9 +56,9 @@ def reference_parameters(reference_dir: Path, today: date | None = None) -> dict
     return {
         "municipality_codes": sorted(row["municipality_code"] for row in municipalities),
         "municipality_count": len(municipalities),
-        # The 98 municipalities without 000, the country (kept apart in the municipal facts).
+        # The 98 municipalities without the country (kept apart in the municipal facts).
         "local_municipality_codes": sorted(
-            row["municipality_code"] for row in municipalities if row["municipality_code"] != "000"
+            row["municipality_code"] for row in municipalities if row["is_country"] != "true"
         ),
         "indicator_codes": sorted(row["indicator_code"] for row in indicators),
         "indicator_count": len(indicators),

@@ -1,7 +1,12 @@
-{#- Each indicator's main-group series per municipality and year, with its trend: the
-    least-squares slope over the last 5 available (not suppressed) years up to that year. -#}
+{#- Each indicator's main-group series per municipality (and the country, is_country) and
+    year, with its trend: the least-squares slope over the last 5 available (not suppressed)
+    years up to that year. -#}
 with indicators as (
     select * from {{ ref('stg_reference__indicators') }}
+),
+
+municipalities as (
+    select * from {{ ref('stg_reference__municipalities') }}
 ),
 
 main_group_values as (
@@ -11,11 +16,14 @@ main_group_values as (
         v.year,
         v.value,
         i.direction,
-        i.baseline_year
+        i.baseline_year,
+        m.is_country
     from {{ ref('int_indicator_values_current') }} as v
     inner join indicators as i
         on v.indicator_code = i.indicator_code
         and v.population_group = i.main_population_group
+    inner join municipalities as m
+        on v.municipality_code = m.municipality_code
 ),
 
 trends as (

@@ -33,7 +33,7 @@ gaps as (
     left join series as national
         on national.indicator_code = series.indicator_code
         and national.year = series.year
-        and national.municipality_code = '000'
+        and national.is_country
     left join series as baseline
         on baseline.indicator_code = series.indicator_code
         and baseline.municipality_code = series.municipality_code

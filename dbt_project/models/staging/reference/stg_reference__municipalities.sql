@@ -8,8 +8,8 @@ renamed as (
         municipality_name::varchar as municipality_name,
         nullif(trim(region_code), '')::varchar as region_code,
         nullif(trim(region_name), '')::varchar as region_name,
-        -- 000 is the whole country: a total, never a municipality to sum or rank with the others.
-        lpad(trim(municipality_code), 3, '0') = '000' as is_country
+        -- The whole country (000): a total, never a municipality to sum or rank with the others.
+        is_country::boolean as is_country
     from source
 )
 
