@@ -106,12 +106,13 @@ def check_opens(database: Path, config: dict | None = None) -> None:
     """Open the warehouse once and check its size, so a fault is named before any step runs.
 
     DuckDB reads only the blocks a query needs: a file cut short (a copy that stopped half-way,
-    a full disk) opens fine and fails later, deep in a step. Its header says how many blocks it
-    has, so a file shorter than that is reported here.
+    a full disk) opens fine and fails later, deep in a step. A file too short to hold the blocks
+    in use is reported here. Not the total: DuckDB trims free blocks off the end of the file
+    while still counting them, so a healthy file can be shorter than its total.
     """
     with open_warehouse(database, config) as con:
         block_size, blocks = con.execute(
-            "select block_size, total_blocks from pragma_database_size() "
+            "select block_size, used_blocks from pragma_database_size() "
             "where database_name = current_database()"
         ).fetchone()
     expected, actual = _HEADER_BYTES + blocks * block_size, database.stat().st_size
