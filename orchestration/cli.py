@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import subprocess
@@ -46,6 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         # A bad variable is the operator's to fix: one sentence, no traceback.
         print(f"barometer: configuration error: {error}", file=sys.stderr)
         return 2
+
+
+def console_main() -> int:
+    """The ``barometer`` command: ``main``, then the process ends."""
+    code = main()
+    # Spare the ending process the garbage collector's last scans of the millions of objects
+    # Dagster, dbt, pandas and GE loaded (measured: about 1.5 s of a 26 s refresh).
+    gc.freeze()
+    return code
 
 
 def run_command(argv: list[str] | None) -> int:
@@ -236,4 +246,4 @@ class _ConsoleLog:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.cases import case_extracts
-from orchestration.assets.dbt import dbt_project, dbt_warehouse
+from orchestration.assets.dbt import dbt_warehouse
 from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import serving
 from orchestration.assets.report import dbt_docs, report
@@ -21,7 +20,6 @@ from orchestration.automation.sensors import barometer_drop_folder
 from orchestration.quality.checks import case_disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.settings import (
-    DBT_EXECUTABLE,
     EXPECTATIONS_DIR,
     ConfigError,
     Settings,
@@ -70,7 +68,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 database=str(settings.warehouse_path),
                 connection_config={"memory_limit": settings.duckdb_memory_limit},
             ),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
         },
     )
 

@@ -1,26 +1,23 @@
-"""Transform: the whole dbt project as one ``@dbt_assets`` step, one ``dbt build`` a night.
+"""Transform: the whole dbt project as one ``@dbt_assets`` step, one dbt process a night.
 
 The gates need no split by layer: the blocking raw-data checks stand between the extracts and
 this step, the mart checks between it and publishing, and inside the step ``dbt build`` skips
-every node downstream of a failed dbt test. One build instead of one per layer saves a dbt
-process, its parse and its adapter each night (bench/RESULTS.md).
+every node downstream of a failed dbt test. The step runs dbt through its Python API in one
+child process (``orchestration/dbt_process.py``) that also writes the night's dbt docs: one
+import, parse and adapter a night (bench/RESULTS.md).
 """
 
+import json
+import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    DbtProject,
-    dbt_assets,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.previews import table_metadata
+from orchestration.dbt_process import DbtNight, run_dbt_night
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 # The manifest is prepared once at set-up (`make` runs `dbt parse`), never per run.
@@ -29,6 +26,7 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # Unit tests check the SQL logic, not the night's data: they run in `make test` (as dbt
 # recommends, in development and CI), so the nightly build spends its time on data tests.
 NIGHTLY_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+BUILT = {"model", "seed", "snapshot"}
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -55,68 +53,105 @@ class WarehouseTranslator(DagsterDbtTranslator):
         )
 
 
+TRANSLATOR = WarehouseTranslator()
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     name="dbt_warehouse",
-    dagster_dbt_translator=WarehouseTranslator(),
+    dagster_dbt_translator=TRANSLATOR,
     project=dbt_project,
-    required_resource_keys={"settings", "dbt", "duckdb"},
+    required_resource_keys={"settings", "duckdb"},
 )
 def dbt_warehouse(context: dg.AssetExecutionContext):
     """Reference seeds, staging views, intermediate models and marts with enforced contracts,
-    with their dbt data tests, in one ``dbt build``."""
+    with their dbt data tests, in one ``dbt build``; then the catalogue of dbt's docs."""
     settings: Settings = context.resources.settings
-    yield from build_with_previews(
-        context, context.resources.dbt, context.resources.duckdb, settings.dbt_target_dir
+    night = run_dbt_night(
+        [*NIGHTLY_BUILD, *subset_selection(context)],
+        DBT_PROJECT_DIR,
+        settings.dbt_target_dir,
+        {**os.environ, **settings.subprocess_env()},
+        docs=True,
     )
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
+    # What did build is recorded even when the build then fails.
+    yield from materializations(context, context.resources.duckdb, night, manifest)
+    if not night.built:
+        raise dg.Failure(description=failure_text(night, manifest))
 
 
-def build_with_previews(
+def subset_selection(context: dg.AssetExecutionContext) -> list[str]:
+    """``--select`` for the models picked in the UI; nothing when the whole project runs."""
+    if not context.is_subset:
+        return []
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    keys = context.selected_asset_keys
+    names = [
+        ".".join(node["fqn"])
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in BUILT
+        and TRANSLATOR.get_asset_spec(manifest, unique_id, dbt_project).key in keys
+    ]
+    return ["--select", " ".join(sorted(names))]
+
+
+def materializations(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
     duckdb: DuckDBResource,
-    target_path: Path,
+    night: DbtNight,
+    manifest: Mapping[str, Any],
 ):
-    """``dbt build``, then row counts, previews and the model's dbt tests on each
-    materialization.
-
-    The dbt process holds the DuckDB file until it exits, so its events are collected first
-    and the tables are read afterwards.
-    """
-    events = []
-    invocation = dbt.cli(NIGHTLY_BUILD, context=context, target_path=target_path)
-    try:
-        for event in invocation.stream():
-            events.append(event)
-    except Exception:
-        yield from events  # what did build is still recorded
-        raise
-    tests = tests_by_model(invocation.get_artifact("run_results.json"), invocation.manifest)
+    """One output per node dbt built, with its row count, a preview and its dbt tests."""
+    tests = tests_by_model(night, manifest)
     with duckdb.get_connection() as con:
-        for event in events:
-            if isinstance(event, dg.AssetObservation):
-                continue  # a dbt test's result: summarised on its model's materialization
-            if isinstance(event, dg.Output):
-                key = context.asset_key_for_output(event.output_name)
-                metadata = {**event.metadata, **table_metadata(con, key)}
-                model_tests = tests.get(event.metadata["unique_id"].value, [])
-                if model_tests:
-                    metadata["dbt_tests_passed"] = sum(s == "pass" for _, s in model_tests)
-                    metadata["dbt_tests"] = dg.MetadataValue.md(
-                        "| dbt test | result |\n|---|---|\n"
-                        + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
-                    )
-                event = event.with_metadata(metadata)
-            yield event
+        for result in night.results:
+            node = manifest["nodes"].get(result.unique_id)
+            if node is None or node["resource_type"] not in BUILT or result.status != "success":
+                continue
+            key = TRANSLATOR.get_asset_spec(manifest, result.unique_id, dbt_project).key
+            metadata = {
+                "unique_id": result.unique_id,
+                "execution_duration": round(result.seconds, 3),
+                **table_metadata(con, key),
+            }
+            model_tests = tests.get(result.unique_id, [])
+            if model_tests:
+                metadata["dbt_tests_passed"] = sum(s == "pass" for _, s in model_tests)
+                metadata["dbt_tests"] = dg.MetadataValue.md(
+                    "| dbt test | result |\n|---|---|\n"
+                    + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
+                )
+            yield dg.Output(
+                None,
+                output_name=context.assets_def.get_output_name_for_asset_key(key),
+                metadata=metadata,
+            )
 
 
-def tests_by_model(run_results: Mapping[str, Any], manifest: Mapping[str, Any]) -> dict:
+def tests_by_model(night: DbtNight, manifest: Mapping[str, Any]) -> dict:
     """The dbt tests of the night per model unique_id: (test name, status), by name."""
     tests: dict[str, list[tuple[str, str]]] = {}
-    for result in run_results["results"]:
-        node = manifest["nodes"].get(result["unique_id"], {})
+    for result in night.results:
+        node = manifest["nodes"].get(result.unique_id, {})
         if node.get("resource_type") != "test":
             continue
         model = node.get("attached_node") or node["depends_on"]["nodes"][-1]
-        tests.setdefault(model, []).append((node["name"], result["status"]))
+        tests.setdefault(model, []).append((node["name"], result.status))
     return {model: sorted(found) for model, found in tests.items()}
+
+
+def failure_text(night: DbtNight, manifest: Mapping[str, Any]) -> str:
+    """Which nodes failed and why, in dbt's words; dbt's last lines when it stopped early."""
+    failures = night.failures()
+    if not failures:
+        return f"dbt stopped (exit {night.returncode}):\n{night.output_tail}"
+    lines = [f"dbt build failed: {len(failures)} node(s) failed"]
+    for result in failures:
+        node = manifest["nodes"].get(result.unique_id, {})
+        lines.append(f"- {node.get('resource_type', '')} {node.get('name', result.unique_id)}"
+                     f" ({result.status}): {(result.message or '').strip()}")  # fmt: skip
+    skipped = sum(result.status == "skipped" for result in night.results)
+    if skipped:
+        lines.append(f"{skipped} node(s) downstream of a failure were skipped.")
+    return "\n".join(lines)

@@ -7,8 +7,8 @@ pages of the last good night stay as they were.
 import dagster as dg
 
 from orchestration.reporting import build_report
-from orchestration.reporting.dbt_docs import DbtDocsError, generate_dbt_docs
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
+from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
+from orchestration.settings import Settings
 
 
 @dg.asset(
@@ -45,21 +45,16 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     group_name="publish",
     kinds={"dbt", "html"},
     description=(
-        "warehouse/docs/dbt/index.html: `dbt docs generate --static`, every model and column "
-        "with its description and lineage, in one page that opens offline."
+        "warehouse/docs/dbt/index.html: `dbt docs generate --static` (run by the night's dbt "
+        "process), every model and column with its description and lineage, in one page that "
+        "opens offline."
     ),
     required_resource_keys={"settings"},
 )
 def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     try:
-        page = generate_dbt_docs(
-            DBT_EXECUTABLE,
-            DBT_PROJECT_DIR,
-            settings.subprocess_env(),
-            settings.dbt_docs_dir,
-            settings.dbt_target_dir,
-        )
+        page = publish_dbt_docs(settings.dbt_target_dir, settings.dbt_docs_dir)
     except DbtDocsError as error:
         raise dg.Failure(str(error)) from error
     return dg.MaterializeResult(

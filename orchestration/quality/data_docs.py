@@ -8,6 +8,7 @@ and a suite that did not run tonight keeps its last page, dated.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -24,7 +25,6 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
     """Write the suite's page and refresh the index; returns the suite's page."""
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     page = docs_dir / f"{result.suite}.html"
@@ -32,7 +32,7 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
     # The page's "Run Name" and "Run Time": the Dagster run that validated, not GE's __none__.
     result.validation.meta["run_id"] = RunIdentifier(run_name=run_id, run_time=validated_at)
     document = ValidationResultsPageRenderer().render(result.validation)
-    _write(page, DefaultJinjaPageView().render(document))
+    _write(page, _page_view().render(document))
     summary = {
         "suite": result.suite,
         "success": result.success,
@@ -45,6 +45,14 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
     _write(docs_dir / f"{result.suite}.json", json.dumps(summary, indent=2))
     _write(docs_dir / INDEX, _index(docs_dir))
     return page
+
+
+@functools.cache
+def _page_view():
+    """One view per process: its Jinja environment compiles GE's templates once, not per page."""
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    return DefaultJinjaPageView()
 
 
 def _index(docs_dir: Path) -> str:

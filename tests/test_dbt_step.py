@@ -1,0 +1,76 @@
+"""The dbt step as the night runs it: one dbt process for the build and the docs, a failed dbt
+test that fails the step by name, and a subset picked in the UI that builds only itself."""
+
+import hashlib
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.definitions import build_definitions
+from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
+
+STAGED = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
+MUNICIPALITIES = dg.AssetKey(["staging", "stg_reference__municipalities"])
+TARGET_GAP = dg.AssetKey(["marts", "fct_target_gap"])
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def dbt_keys(defs: dg.Definitions) -> list[dg.AssetKey]:
+    return list(defs.get_assets_def(STAGED).keys)
+
+
+def run_assets(settings, keys: list[dg.AssetKey]) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("nightly_refresh")
+    return job.execute_in_process(asset_selection=keys, raise_on_error=False)
+
+
+def test_a_failed_dbt_test_fails_the_step_by_name_and_keeps_what_built(published_copy):
+    # A value the raw gate would stop, written past it: only dbt's own test stands in the way.
+    with duckdb.connect(str(published_copy.warehouse_path)) as con:
+        con.execute(
+            "update raw.barometer_indicator_values set population_group = 'martian' "
+            "where rowid = (select min(rowid) from raw.barometer_indicator_values)"
+        )
+    serving_before = sha256(published_copy.serving_path)
+
+    result = run_assets(published_copy, dbt_keys(build_definitions(published_copy)))
+
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "dbt_warehouse"
+    description = failure.step_failure_data.user_failure_data.description
+    assert "accepted_values_stg_barometer__indicator_values_population_group" in description
+    assert "Got 1 result" in description
+    assert "downstream of a failure were skipped" in description
+    built = {m.asset_key for m in result.asset_materializations_for_node("dbt_warehouse")}
+    assert MUNICIPALITIES in built and STAGED in built  # the test runs after its model
+    assert TARGET_GAP not in built  # dbt build skipped what depends on the failed test
+    assert sha256(published_copy.serving_path) == serving_before
+
+
+def test_a_model_picked_alone_builds_alone(published_copy):
+    result = run_assets(published_copy, [MUNICIPALITIES])
+
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("dbt_warehouse")
+    assert materialization.asset_key == MUNICIPALITIES
+    assert materialization.metadata["dagster/row_count"].value > 90
+    assert materialization.metadata["dbt_tests_passed"].value >= 1
+
+
+def test_the_night_writes_the_docs_page_that_publish_copies(published, tmp_path):
+    page = publish_dbt_docs(published.dbt_target_dir, tmp_path / "docs")
+
+    assert page.read_bytes() == (published.dbt_target_dir / "static_index.html").read_bytes()
+    assert "fct_target_gap" in page.read_text(encoding="utf-8")
+
+
+def test_no_docs_page_is_named_not_copied(tmp_path):
+    with pytest.raises(DbtDocsError, match="no dbt docs page in .*dbt docs generate` failed"):
+        publish_dbt_docs(tmp_path / "dbt_target", tmp_path / "docs")
+    assert not (tmp_path / "docs" / "index.html").exists()
