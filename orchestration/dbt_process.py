@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from collections import deque
@@ -27,6 +28,7 @@ FAILED = {"error", "fail", "runtime error"}
 # The child's exit codes: the build failed (a test or a model), dbt itself failed, or the build
 # succeeded and only the docs failed (the marts are good; the docs asset reports it).
 BUILD_FAILED, DBT_ERROR, DOCS_FAILED = 1, 2, 3
+STOP_SECONDS = 30  # how long a stopped dbt may take to cancel its queries before it is killed
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,19 @@ def run_dbt_night(
         command, cwd=project_dir, env=env, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     ) as child:  # fmt: skip
-        for line in child.stdout:
-            echo.write(line)
-            tail.append(line)
+        try:
+            for line in child.stdout:
+                echo.write(line)
+                tail.append(line)
+        except BaseException:
+            # The run was stopped (from the UI, by its time limit): stop dbt as Ctrl-C does, so
+            # it cancels its queries and frees the warehouse file, rather than build on alone.
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            raise
     results_file = target_path / BUILD_RESULTS
     results = _node_results(json.loads(results_file.read_text())) if results_file.exists() else []
     return DbtNight(results, child.returncode, "".join(tail).rstrip())

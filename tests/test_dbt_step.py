@@ -1,14 +1,20 @@
 """The dbt step as the night runs it: one dbt process for the build and the docs, a failed dbt
-test that fails the step by name, and a subset picked in the UI that builds only itself."""
+test that fails the step by name, a subset picked in the UI that builds only itself, and a
+stopped run that stops dbt."""
 
 import hashlib
+import os
+import time
 
 import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.assets.dbt import NIGHTLY_BUILD
+from orchestration.dbt_process import DOCS_PAGE, STOP_SECONDS, run_dbt_night
 from orchestration.definitions import build_definitions
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
+from orchestration.settings import DBT_PROJECT_DIR
 
 STAGED = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
 MUNICIPALITIES = dg.AssetKey(["staging", "stg_reference__municipalities"])
@@ -74,3 +80,28 @@ def test_no_docs_page_is_named_not_copied(tmp_path):
     with pytest.raises(DbtDocsError, match="no dbt docs page in .*dbt docs generate` failed"):
         publish_dbt_docs(tmp_path / "dbt_target", tmp_path / "docs")
     assert not (tmp_path / "docs" / "index.html").exists()
+
+
+class _StoppedAfterFirstLine:
+    """dbt's console, as the run is stopped while dbt is still building."""
+
+    def write(self, line: str) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_stopped_run_stops_dbt_and_frees_the_warehouse(published_copy):
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_dbt_night(
+            [*NIGHTLY_BUILD],
+            DBT_PROJECT_DIR,
+            published_copy.dbt_target_dir,
+            {**os.environ, **published_copy.subprocess_env()},
+            docs=True,
+            echo=_StoppedAfterFirstLine(),
+        )
+    assert time.monotonic() - started < STOP_SECONDS
+    assert not (published_copy.dbt_target_dir / DOCS_PAGE).exists()  # dbt did not go on
+
+    with duckdb.connect(str(published_copy.warehouse_path)) as con:  # no dbt holds it
+        assert con.execute("select count(*) from marts.fct_target_gap").fetchone()[0] > 0
