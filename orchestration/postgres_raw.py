@@ -3,8 +3,8 @@
 Knows DuckDB and psycopg, not Dagster. The extracts parse and land into DuckDB as always; this
 copies every table of its ``raw`` schema into the same schema on the server, in one
 transaction, each by one ``COPY ... FROM STDIN`` (bulk, never row inserts), so the dbt
-``postgres`` target reads exactly the rows the DuckDB night read. A table is replaced whole:
-the DuckDB raw layer stays the append-only record, the server holds its latest copy.
+``postgres`` target reads exactly the rows the DuckDB night read. A table's rows are replaced
+whole: the DuckDB raw layer stays the append-only record, the server holds its latest copy.
 """
 
 from __future__ import annotations
@@ -73,20 +73,26 @@ def _copy_table(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, t
     if unknown:
         raise ValueError(f"{RAW_SCHEMA}.{table}: no PostgreSQL type for {', '.join(unknown)}")
     name = sql.Identifier(RAW_SCHEMA, table)
-    target.execute(sql.SQL("drop table if exists {}").format(name))
-    target.execute(
-        sql.SQL("create table {} ({})").format(
-            name,
-            sql.SQL(", ").join(
-                sql.SQL("{} {}{}").format(
-                    sql.Identifier(column),
-                    sql.SQL(PG_TYPES[data_type]),
-                    sql.SQL("" if nullable == "YES" else " not null"),
-                )
-                for column, data_type, nullable in columns
-            ),
+    wanted = [(column, PG_TYPES[data_type], nullable) for column, data_type, nullable in columns]
+    if _server_columns(target, table) == _spelled_by_server(target, wanted):
+        # Emptied, not dropped: dbt's staging views on the table stay valid.
+        target.execute(sql.SQL("truncate table {}").format(name))
+    else:
+        # A new or changed table: its staging views go with the old one; dbt builds them again.
+        target.execute(sql.SQL("drop table if exists {} cascade").format(name))
+        target.execute(
+            sql.SQL("create table {} ({})").format(
+                name,
+                sql.SQL(", ").join(
+                    sql.SQL("{} {}{}").format(
+                        sql.Identifier(column),
+                        sql.SQL(pg_type),
+                        sql.SQL("" if nullable == "YES" else " not null"),
+                    )
+                    for column, pg_type, nullable in wanted
+                ),
+            )
         )
-    )
     names = [column for column, _, _ in columns]
     quoted = ", ".join(f'"{column}"' for column in names)
     reader = source.execute(f'select {quoted} from {RAW_SCHEMA}."{table}"')
@@ -100,3 +106,23 @@ def _copy_table(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, t
                 copy.write_row(row)
             rows += len(batch)
     return rows
+
+
+def _server_columns(target: psycopg.Connection, table: str) -> list[tuple[str, str, str]]:
+    """The server table's columns as (name, type, nullable); none if it has no such table."""
+    return target.execute(
+        "select a.attname, a.atttypid::regtype::text, "
+        "case when a.attnotnull then 'NO' else 'YES' end "
+        "from pg_attribute as a where a.attrelid = to_regclass(%s) "
+        "and a.attnum > 0 and not a.attisdropped order by a.attnum",
+        [f'{RAW_SCHEMA}."{table}"'],
+    ).fetchall()
+
+
+def _spelled_by_server(target: psycopg.Connection, columns: list[tuple[str, str, str]]) -> list:
+    """The columns with their types as the server names them (varchar: character varying)."""
+    [(types,)] = target.execute(
+        "select array(select t::regtype::text from unnest(%s::text[]) as t)",
+        [[pg_type for _, pg_type, _ in columns]],
+    ).fetchall()
+    return [(c, t, n) for (c, _, n), t in zip(columns, types, strict=True)]
