@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import getpass
 import json
 import os
 import subprocess
@@ -75,6 +76,12 @@ def run_command(argv: list[str] | None) -> int:
     report.add_argument(
         "--out", type=Path, help="folder for index.html (default: warehouse/report)"
     )
+    role = commands.add_parser(
+        "create-reader-role",
+        help="create (or update) a PostgreSQL login that reads schema marts only, for BI tools",
+    )
+    role.add_argument("name")
+    role.add_argument("--password", action="store_true", help="prompt for the login's password")
     parse = commands.add_parser(
         "parse", help="show how an export would be read, one JSON row per line, loading nothing"
     )
@@ -101,6 +108,8 @@ def run_command(argv: list[str] | None) -> int:
         return prepare(Settings.from_env())
     if args.command == "report":
         return build_report_page(Settings.from_env(), args.municipality, args.out)
+    if args.command == "create-reader-role":
+        return create_reader_role(Settings.from_env(), args.name, args.password)
     if args.command == "check-config":
         return check_config(os.environ)
     if args.command == "parse":
@@ -191,6 +200,21 @@ def build_report_page(settings: Settings, municipality: str | None, out: Path | 
         f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s"
     )
     print(result.path)
+    return 0
+
+
+def create_reader_role(settings: Settings, name: str, ask_password: bool) -> int:
+    """A BI login on the server that reads the published marts and nothing else."""
+    if settings.engine != "postgres":
+        print("barometer: create-reader-role needs BAROMETER_ENGINE=postgres", file=sys.stderr)
+        return 2
+    from psycopg.conninfo import make_conninfo
+
+    from orchestration import postgres_publish
+
+    password = getpass.getpass(f"Password for {name}: ") if ask_password else None
+    postgres_publish.create_reader_role(make_conninfo(**settings.pg_options), name, password)
+    print(f"{name}: a login of {postgres_publish.READER_GROUP}, which reads schema marts only")
     return 0
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_warehouse
 from orchestration.assets.extract import barometer_extract
+from orchestration.assets.postgres import postgres_night
 from orchestration.assets.publish import serving
 from orchestration.assets.report import dbt_docs, report
 from orchestration.automation.alerting import (
@@ -21,7 +22,6 @@ from orchestration.quality.checks import case_disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.settings import (
     EXPECTATIONS_DIR,
-    ConfigError,
     Settings,
     apply_process_env,
 )
@@ -32,26 +32,23 @@ OWNERS = ["team:integrationsdata"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    if settings.engine != "duckdb":
-        # The job's extracts, gates and publish know DuckDB only so far (README, "Running on
-        # PostgreSQL"): refuse, rather than refresh the DuckDB file of a night meant for a server.
-        raise ConfigError(
-            "BAROMETER_ENGINE",
-            settings.engine,
-            "duckdb for the nightly job, which does not run on PostgreSQL yet "
-            "(dbt builds there: dbt build --target postgres)",
-        )
     apply_process_env(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    assets = [barometer_extract, case_extracts, dbt_warehouse, serving, report, dbt_docs]
-    return dg.Definitions(
-        assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets),
-        asset_checks=[
+    if settings.engine == "postgres":
+        # The same extracts, gates and dbt project; the marts are built, checked and published
+        # on the server (assets/postgres.py).
+        assets, checks, engine_resources = postgres_night(settings)
+    else:
+        assets = [barometer_extract, case_extracts, dbt_warehouse, serving, report, dbt_docs]
+        checks = [
             suite_checks("raw_quality", load_suites(EXPECTATIONS_DIR, "raw_")),
             suite_checks("marts_quality", load_suites(EXPECTATIONS_DIR, "marts_")),
             case_disclosure_checks,
-            *freshness_checks,
-        ],
+        ]
+        engine_resources = {}
+    return dg.Definitions(
+        assets=dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets),
+        asset_checks=[*checks, *freshness_checks],
         jobs=[nightly_refresh],
         schedules=[nightly_refresh_schedule],
         sensors=[
@@ -68,6 +65,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 database=str(settings.warehouse_path),
                 connection_config={"memory_limit": settings.duckdb_memory_limit},
             ),
+            **engine_resources,
         },
     )
 

@@ -53,6 +53,8 @@ _COLUMNS = {
         "rows and stay in force).",
     ),
 }
+# The same table on a PostgreSQL server (postgres_publish.py): these types mean the same there.
+PUBLICATION_COLUMN_TYPES = {name: kind for name, (kind, _) in _COLUMNS.items()}
 PUBLICATION_DOC = TableDoc(
     description=(
         "One row per published night: when, from which code, which barometer year of each "

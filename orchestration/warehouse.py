@@ -19,6 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 from pydantic import PrivateAttr
@@ -157,6 +158,11 @@ class WarehouseResource(DuckDBResource):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._guard is not None:
             self._guard.close()
+
+    def frame(self, query: str) -> pd.DataFrame:
+        """A query's result as pandas (the quality checks' batches)."""
+        with self.get_connection() as con:
+            return con.execute(query).df()
 
     @contextmanager
     def get_connection(self) -> Iterator[DuckDBPyConnection]:

@@ -28,10 +28,14 @@ def dbt_manifest() -> Path:
     return DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
-def use_folders(monkeypatch: pytest.MonkeyPatch, warehouse: Path, source: Path) -> Settings:
-    """Point the settings at these folders; every variable is restored after the test."""
+def use_folders(
+    monkeypatch: pytest.MonkeyPatch, warehouse: Path, source: Path, **env: str
+) -> Settings:
+    """Point the settings at these folders (and ``env``); every variable is restored after."""
     monkeypatch.setenv("BAROMETER_WAREHOUSE_DIR", str(warehouse))
     monkeypatch.setenv("BAROMETER_SOURCE_DIR", str(source))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     settings = Settings.from_env()
     for key, value in settings.subprocess_env().items():
@@ -69,3 +73,36 @@ def published_copy(published: Settings, tmp_path, monkeypatch) -> Settings:
     shutil.copytree(published.warehouse_dir, tmp_path / "warehouse")
     shutil.copytree(published.source_dir, tmp_path / "source")
     return use_folders(monkeypatch, tmp_path / "warehouse", tmp_path / "source")
+
+
+def on_server(monkeypatch: pytest.MonkeyPatch, root: Path, dsn: str) -> Settings:
+    """The folders under root as a night on the PostgreSQL server ``dsn``."""
+    return use_folders(
+        monkeypatch,
+        root / "warehouse",
+        root / "source",
+        BAROMETER_ENGINE="postgres",
+        BAROMETER_PG_DSN=dsn,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_night(published: Settings, postgres_server, tmp_path_factory) -> Settings:
+    """The sample night through the nightly job on PostgreSQL, from a copy of the published
+    DuckDB night (its raw store holds the same loads), shared by the server's tests."""
+    root = tmp_path_factory.mktemp("postgres_night")
+    shutil.copytree(published.warehouse_dir, root / "warehouse")
+    shutil.copytree(published.source_dir, root / "source")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        settings = on_server(monkeypatch, root, postgres_server.dsn)
+        result = refresh(settings)
+    assert result.success, "the sample night must refresh cleanly on PostgreSQL"
+    return settings
+
+
+@pytest.fixture
+def postgres_night_copy(postgres_night: Settings, postgres_server, tmp_path, monkeypatch):
+    """A private copy of the PostgreSQL night's folders; the server is shared."""
+    shutil.copytree(postgres_night.warehouse_dir, tmp_path / "warehouse")
+    shutil.copytree(postgres_night.source_dir, tmp_path / "source")
+    return on_server(monkeypatch, tmp_path, postgres_server.dsn)

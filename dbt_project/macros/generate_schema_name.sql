@@ -1,5 +1,11 @@
 {#- Use the configured schema name as is (staging, marts, ...), not dbt's default
-    "<target schema>_<custom schema>", so BI tools see plain schema names. -#}
+    "<target schema>_<custom schema>", so BI tools see plain schema names. On PostgreSQL the
+    nightly job builds the marts in a staging schema (BAROMETER_PG_MARTS_SCHEMA) and swaps them
+    in once checked (orchestration/postgres_publish.py); by hand they go to marts. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
-    {{ custom_schema_name if custom_schema_name else target.schema }}
+    {%- if custom_schema_name == 'marts' and target.type == 'postgres' -%}
+        {{ env_var('BAROMETER_PG_MARTS_SCHEMA', 'marts') }}
+    {%- else -%}
+        {{ custom_schema_name if custom_schema_name else target.schema }}
+    {%- endif -%}
 {%- endmacro %}

@@ -9,7 +9,7 @@ import, parse and adapter a night (bench/RESULTS.md).
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dagster as dg
@@ -38,18 +38,30 @@ class WarehouseTranslator(DagsterDbtTranslator):
     model's tests and their outcome as metadata (``dbt_tests``): fewer, richer events.
     """
 
-    def __init__(self):
+    def __init__(
+        self,
+        kind: str = "duckdb",
+        schemas: Mapping[str, str] | None = None,
+        source_prefix: str | None = None,
+    ):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
+        self.kind = kind
+        # A schema dbt builds in under another name (the staged marts on PostgreSQL) -> its key.
+        self.schemas = dict(schemas or {})
+        # Sources read from a copy of the raw tables (on PostgreSQL: postgres/raw/...).
+        self.source_prefix = source_prefix
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id)
         if node is None or node["resource_type"] == "source":
+            if self.source_prefix and node is not None:
+                return spec.replace_attributes(key=spec.key.with_prefix(self.source_prefix))
             return spec
         return spec.replace_attributes(
-            key=dg.AssetKey([node["schema"], node["name"]]),
+            key=dg.AssetKey([self.schemas.get(node["schema"], node["schema"]), node["name"]]),
             group_name="transform",
-            kinds={"dbt", "duckdb"},
+            kinds={"dbt", self.kind},
         )
 
 
@@ -75,8 +87,12 @@ def dbt_warehouse(context: dg.AssetExecutionContext):
         docs=True,
     )
     manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
-    # What did build is recorded even when the build then fails.
-    yield from materializations(context, context.resources.duckdb, night, manifest)
+    duckdb: DuckDBResource = context.resources.duckdb
+    with duckdb.get_connection() as con:
+        # What did build is recorded even when the build then fails.
+        yield from materializations(
+            context, night, manifest, TRANSLATOR, lambda key: table_metadata(con, key)
+        )
     if not night.built:
         raise dg.Failure(description=failure_text(night, manifest))
 
@@ -98,35 +114,36 @@ def subset_selection(context: dg.AssetExecutionContext) -> list[str]:
 
 def materializations(
     context: dg.AssetExecutionContext,
-    duckdb: DuckDBResource,
     night: DbtNight,
     manifest: Mapping[str, Any],
+    translator: WarehouseTranslator,
+    describe: Callable[[dg.AssetKey], dict],
 ):
-    """One output per node dbt built, with its row count, a preview and its dbt tests."""
+    """One output per node dbt built, with ``describe``'s metadata (row count, preview) and its
+    dbt tests."""
     tests = tests_by_model(night, manifest)
-    with duckdb.get_connection() as con:
-        for result in night.results:
-            node = manifest["nodes"].get(result.unique_id)
-            if node is None or node["resource_type"] not in BUILT or result.status != "success":
-                continue
-            key = TRANSLATOR.get_asset_spec(manifest, result.unique_id, dbt_project).key
-            metadata = {
-                "unique_id": result.unique_id,
-                "execution_duration": round(result.seconds, 3),
-                **table_metadata(con, key),
-            }
-            model_tests = tests.get(result.unique_id, [])
-            if model_tests:
-                metadata["dbt_tests_passed"] = sum(s == "pass" for _, s in model_tests)
-                metadata["dbt_tests"] = dg.MetadataValue.md(
-                    "| dbt test | result |\n|---|---|\n"
-                    + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
-                )
-            yield dg.Output(
-                None,
-                output_name=context.assets_def.get_output_name_for_asset_key(key),
-                metadata=metadata,
+    for result in night.results:
+        node = manifest["nodes"].get(result.unique_id)
+        if node is None or node["resource_type"] not in BUILT or result.status != "success":
+            continue
+        key = translator.get_asset_spec(manifest, result.unique_id, dbt_project).key
+        metadata = {
+            "unique_id": result.unique_id,
+            "execution_duration": round(result.seconds, 3),
+            **describe(key),
+        }
+        model_tests = tests.get(result.unique_id, [])
+        if model_tests:
+            metadata["dbt_tests_passed"] = sum(s == "pass" for _, s in model_tests)
+            metadata["dbt_tests"] = dg.MetadataValue.md(
+                "| dbt test | result |\n|---|---|\n"
+                + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
             )
+        yield dg.Output(
+            None,
+            output_name=context.assets_def.get_output_name_for_asset_key(key),
+            metadata=metadata,
+        )
 
 
 def tests_by_model(night: DbtNight, manifest: Mapping[str, Any]) -> dict:

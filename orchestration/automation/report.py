@@ -20,14 +20,20 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     dbt_tests = _dbt_tests_passed(result)
     if dbt_tests:
         lines.append(f"dbt tests: {dbt_tests} passed.")
-    if result.success:
+    on_server = settings.engine == "postgres"
+    if result.success and on_server:
+        lines.append("Published schema marts on the PostgreSQL server:")
+        lines += [f"  marts.{table}: {rows} rows" for table, rows in _server_rows(result)]
+        lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
+    elif result.success:
         lines.append(f"Published {settings.serving_path}:")
         lines += [f"  {table}: {rows} rows" for table, rows in _published_rows(settings)]
         lines.append(f"Report: {settings.report_dir / 'index.html'}")
         lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
     else:
         lines += failure_lines(result)
-        lines.append(f"The published file {settings.serving_path} was left as it was.")
+        published = "schema marts on the server" if on_server else f"file {settings.serving_path}"
+        lines.append(f"The published {published} was left as it was.")
     # Written by the checks themselves, so a failed night shows what failed there too.
     quality_docs = settings.quality_docs_dir / "index.html"
     if quality_docs.exists():
@@ -74,3 +80,17 @@ def _published_rows(settings: Settings) -> list[tuple[str, int]]:
             "select table_schema || '.' || table_name from information_schema.tables order by 1"
         ).fetchall()
         return [(t, con.execute(f"select count(*) from {t}").fetchone()[0]) for (t,) in tables]
+
+
+def _server_rows(result: dg.ExecuteInProcessResult) -> list[tuple[str, int]]:
+    """The row counts the server's publish step recorded (assets/postgres.py)."""
+    [published] = [
+        event.materialization
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == dg.AssetKey("serving")
+    ]
+    return sorted(
+        (name.removeprefix("rows/"), value.value)
+        for name, value in published.metadata.items()
+        if name.startswith("rows/")
+    )

@@ -5,7 +5,6 @@ import time
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from orchestration.quality.data_docs import write_data_docs
 from orchestration.quality.disclosure import find_disclosures
@@ -17,9 +16,20 @@ CHECK_NAME = "great_expectations"
 DATA_DOCS = "data_docs"  # the suite's Data Docs page, also named in alerts
 
 
-def suite_checks(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
-    """One step that runs every suite of a layer; a failed suite blocks everything downstream."""
-    specs = {dg.AssetCheckKey(dg.AssetKey(list(s.asset_key)), CHECK_NAME): s for s in suites}
+def suite_checks(
+    name: str,
+    suites: list[Suite],
+    reader: str = "duckdb",
+    key_prefix: tuple[str, ...] = (),
+) -> dg.AssetChecksDefinition:
+    """One step that runs every suite of a layer; a failed suite blocks everything downstream.
+
+    ``reader``: the resource whose ``frame(query)`` reads the batches (the DuckDB warehouse, or
+    the PostgreSQL server); ``key_prefix``: of the checked assets (the server's raw copy).
+    """
+    specs = {
+        dg.AssetCheckKey(dg.AssetKey([*key_prefix, *s.asset_key]), CHECK_NAME): s for s in suites
+    }
 
     @dg.multi_asset_check(
         name=name,
@@ -33,19 +43,17 @@ def suite_checks(name: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
             for key, suite in specs.items()
         ],
         can_subset=True,
-        required_resource_keys={"settings", "duckdb"},
+        required_resource_keys={"settings", reader},
     )
     def _checks(context: dg.AssetCheckExecutionContext):
         settings: Settings = context.resources.settings
-        duckdb: DuckDBResource = context.resources.duckdb
         parameters = {
             **reference_parameters(REFERENCE_DIR),
             "max_reject_share": settings.max_reject_share,
         }
         for key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
             suite = specs[key]
-            with duckdb.get_connection() as con:
-                frame = con.execute(suite.batch_query).df()
+            frame = getattr(context.resources, reader).frame(suite.batch_query)
             result = validate_frame(frame, suite, parameters)
             if not result.success:
                 context.log.error(describe_failure(result))
@@ -109,30 +117,38 @@ DISCLOSURE_CHECK = "no_disclosure_by_subtraction"
 CASE_MARTS = ("fct_case_outcomes", "fct_local_vs_national")
 
 
-@dg.multi_asset_check(
-    name="case_disclosure",
-    specs=[
-        dg.AssetCheckSpec(
-            DISCLOSURE_CHECK,
-            asset=dg.AssetKey(["marts", mart]),
-            blocking=True,
-            description=(
-                "Solves every published total of the case marts against its published parts "
-                "(every breakdown, and across outcomes that share a base): fails when a "
-                "suppressed value or a citizen hidden from every part can be derived."
-            ),
-        )
-        for mart in CASE_MARTS
-    ],
-    can_subset=True,
-    required_resource_keys={"duckdb"},
-)
-def case_disclosure_checks(context: dg.AssetCheckExecutionContext):
+def disclosure_checks(reader: str = "duckdb", schema: str = "marts") -> dg.AssetChecksDefinition:
+    """The case marts' disclosure check, reading them from ``schema`` through ``reader``."""
+
+    @dg.multi_asset_check(
+        name="case_disclosure",
+        specs=[
+            dg.AssetCheckSpec(
+                DISCLOSURE_CHECK,
+                asset=dg.AssetKey(["marts", mart]),
+                blocking=True,
+                description=(
+                    "Solves every published total of the case marts against its published parts "
+                    "(every breakdown, and across outcomes that share a base): fails when a "
+                    "suppressed value or a citizen hidden from every part can be derived."
+                ),
+            )
+            for mart in CASE_MARTS
+        ],
+        can_subset=True,
+        required_resource_keys={reader},
+    )
+    def _check(context: dg.AssetCheckExecutionContext):
+        started = time.monotonic()
+        resource = getattr(context.resources, reader)
+        outcomes, twins = (resource.frame(f"select * from {schema}.{mart}") for mart in CASE_MARTS)
+        yield from _disclosure_results(context, outcomes, twins, started)
+
+    return _check
+
+
+def _disclosure_results(context: dg.AssetCheckExecutionContext, outcomes, twins, started: float):
     """The small-cell protection proven on what BI tools will read, every night."""
-    started = time.monotonic()
-    with context.resources.duckdb.get_connection() as con:
-        outcomes = con.execute("select * from marts.fct_case_outcomes").df()
-        twins = con.execute("select * from marts.fct_local_vs_national").df()
     report = find_disclosures(outcomes, twins)
     metadata = {
         "cells_examined": report.cells,
@@ -160,3 +176,6 @@ def case_disclosure_checks(context: dg.AssetCheckExecutionContext):
             description=description,
             metadata=metadata,
         )
+
+
+case_disclosure_checks = disclosure_checks()

@@ -30,22 +30,29 @@ class Suite:
         return ".".join(self.asset_key)
 
 
-def load_suite(path: Path) -> Suite:
+def load_suite(path: Path, read_schema: str | None = None) -> Suite:
+    """``read_schema``: read the gated table from this schema instead of its asset key's (the
+    staged marts on PostgreSQL); only for suites that read the whole table."""
     definition = json.loads(path.read_text(encoding="utf-8"))
     meta = definition.get("meta", {})
     asset_key = tuple(meta["asset_key"])
+    if read_schema and meta.get("batch_query"):
+        raise ValueError(f"{path.name}: a batch_query cannot be read from {read_schema}")
+    table = ".".join((read_schema, *asset_key[1:]) if read_schema else asset_key)
     return Suite(
         name=definition["name"],
         asset_key=asset_key,
         description=meta.get("description", ""),
-        batch_query=meta.get("batch_query") or f"select * from {'.'.join(asset_key)}",
+        batch_query=meta.get("batch_query") or f"select * from {table}",
         sample_columns=tuple(meta.get("sample_columns", ())),
         definition=definition,
     )
 
 
-def load_suites(expectations_dir: Path, prefix: str = "") -> list[Suite]:
-    return [load_suite(p) for p in sorted(expectations_dir.glob(f"{prefix}*.json"))]
+def load_suites(
+    expectations_dir: Path, prefix: str = "", read_schema: str | None = None
+) -> list[Suite]:
+    return [load_suite(p, read_schema) for p in sorted(expectations_dir.glob(f"{prefix}*.json"))]
 
 
 def reference_parameters(reference_dir: Path, today: date | None = None) -> dict:
