@@ -29,10 +29,12 @@ dev: $(MANIFEST)
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 # Not part of the tests: a repeat refresh against a bare dbt build, then 1 M and 10 M case events
-# timed as full and nightly refreshes against plain SQL. Figures go to bench/RESULTS.md.
-bench: $(MANIFEST)
+# timed as full and nightly refreshes against plain SQL, then a full night on each engine
+# (a throw-away PostgreSQL server, as in the tests). Figures go to bench/RESULTS.md.
+bench: $(MANIFEST) $(POSTGRES_INITDB)
 	$(BIN)/python bench/refresh.py --results bench/RESULTS.md
 	$(BIN)/python bench/cases.py --events 1000000 10000000 --results bench/RESULTS.md
+	$(BIN)/python bench/engines.py --results bench/RESULTS.md
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check orchestration tests bench
