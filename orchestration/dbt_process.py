@@ -61,9 +61,11 @@ def run_dbt_night(
     target_path: Path,
     env: dict[str, str],
     docs: bool,
-    echo: TextIO = sys.stdout,
+    echo: TextIO | None = None,
 ) -> DbtNight:
-    """Run the child in ``project_dir``; dbt's console lines are echoed as they come."""
+    """Run the child in ``project_dir``; dbt's console lines are echoed as they come, to
+    ``echo`` or else to this moment's ``sys.stdout`` (pytest and Dagster swap it)."""
+    echo = echo or sys.stdout
     target_path.mkdir(parents=True, exist_ok=True)
     for stale in (BUILD_RESULTS, DOCS_PAGE):  # never mistake a former night's for this one's
         (target_path / stale).unlink(missing_ok=True)
