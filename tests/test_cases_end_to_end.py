@@ -237,6 +237,7 @@ def test_loading_night_by_night_equals_one_full_rebuild(night_by_night, publishe
             "* exclude (loaded_at, changed_at, previous_citizen_id)",
         ),
         ("intermediate.int_citizens_current", "* exclude (loaded_at)"),
+        ("intermediate.int_citizens_changed", "citizen_id"),
         ("intermediate.int_citizen_milestones", "* exclude (changed_at)"),
     ]:
         sql = f"select {keep} from {table} order by all"

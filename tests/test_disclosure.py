@@ -97,6 +97,7 @@ CASE_CHAIN = [
     "stg_cases__events",
     "int_citizens_current",
     "int_case_events_resolved",
+    "int_citizens_changed",
     "int_citizen_milestones",
     "int_citizen_outcomes",
     "int_case_outcomes_aggregated",

@@ -2,7 +2,8 @@
     from the active events only (cancelled and replaced events do not count).
 
     Incremental by citizen: a night rebuilds only the citizens whose record or events changed
-    since the last build (changed_at), including the citizen an event was moved away from. -#}
+    since the last build, as int_citizens_changed lists them (including the citizen an event
+    was moved away from), and reads only their events. -#}
 {{
     config(
         materialized='incremental',
@@ -22,18 +23,17 @@ all_citizens as not materialized (
     select * from {{ ref('int_citizens_current') }}
 ),
 
+changes as not materialized (
+    select * from {{ ref('int_citizens_changed') }}
+),
+
 {% if is_incremental() %}
 built as (
     select coalesce(max(changed_at), timestamp '1900-01-01') as changed_at from {{ this }}
 ),
 
 touched as (
-    select citizen_id from all_events where changed_at > (select changed_at from built)
-    union
-    select previous_citizen_id from all_events
-    where changed_at > (select changed_at from built) and previous_citizen_id is not null
-    union
-    select citizen_id from all_citizens where loaded_at > (select changed_at from built)
+    select citizen_id from changes where changed_at > (select changed_at from built)
 ),
 
 citizens as (

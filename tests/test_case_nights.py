@@ -1,0 +1,225 @@
+"""Incremental case nights against a full rebuild, and the nightly uniqueness tests.
+
+A night rebuilds only the citizens it touched (int_citizens_changed). Each delta below touches
+citizens in one of the ways a night can, and changes their milestones, so a night that missed
+one would leave a stale row that `dbt build --full-refresh` of the same raw tables does not.
+"""
+
+import csv
+import os
+import shutil
+import subprocess
+from datetime import datetime
+
+import duckdb
+import pytest
+from conftest import refresh
+from test_cases_end_to_end import SAMPLE_CASES, case_settings
+
+from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.sources.pseudonyms import pseudonym
+
+NIGHT = "20250110"  # the night after the sample's last
+NEWCOMER = "150585-4321"  # not in the sample; arrives in 2011, a cohort nobody else is in
+CASE_TABLES = [
+    ("intermediate.int_citizen_milestones", "* exclude (changed_at)"),
+    ("intermediate.int_citizens_changed", "citizen_id"),
+    ("intermediate.int_case_outcomes_aggregated", "*"),
+    ("marts.fct_case_outcomes", "*"),
+    ("marts.fct_local_vs_national", "*"),
+]
+
+
+def dbt(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """dbt on this warehouse, with its own target folder (the prepared manifest stays)."""
+    env = {**os.environ, **settings.subprocess_env(), "DBT_TARGET_PATH": str(tmp_path / "target")}
+    return subprocess.run(
+        [str(DBT_EXECUTABLE), *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+
+
+def rows(path, table: str, columns: str = "*") -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(f"select {columns} from {table} order by all").fetchall()
+
+
+def sample_citizens(key: str) -> dict[str, list[str]]:
+    """The latest line of each sample citizen, by pseudonym (the test must write CPR numbers)."""
+    latest = {}
+    for path in sorted(SAMPLE_CASES.glob("citizens_*.csv")):
+        with path.open(encoding="utf-8") as handle:
+            for line in csv.reader(handle, delimiter=";"):
+                if line[0] != "cpr":
+                    latest[pseudonym(line[0], key)] = line
+    return latest
+
+
+def one_event_of(con, event_type: str) -> tuple:
+    """A citizen whose only active event of this type is the one returned, and a citizen
+    with none: moving the event between them changes both milestones."""
+    event = con.execute(
+        "select event_id, citizen_id, event_date from intermediate.int_case_events_resolved "
+        "where is_active and event_type = ? and citizen_id in (select citizen_id "
+        "  from intermediate.int_case_events_resolved where is_active and event_type = ? "
+        "  group by citizen_id having count(*) = 1) "
+        "order by event_id limit 1",
+        [event_type, event_type],
+    ).fetchone()
+    without = con.execute(
+        "select citizen_id from intermediate.int_citizens_current where citizen_id not in ("
+        "  select citizen_id from intermediate.int_case_events_resolved where event_type = ?) "
+        "order by citizen_id limit 1",
+        [event_type],
+    ).fetchone()[0]
+    return event, without
+
+
+def milestones(path, citizen_id: str) -> dict:
+    with duckdb.connect(str(path), read_only=True) as con:
+        cursor = con.execute(
+            "select * from intermediate.int_citizen_milestones where citizen_id = ?", [citizen_id]
+        )
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    """The sample, then a night of crafted changes, then a night with no delta at all."""
+    root = tmp_path_factory.mktemp("nights")
+    cases = root / "cases"
+    shutil.copytree(SAMPLE_CASES, cases)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        settings = case_settings(monkeypatch, root, cases)
+        assert refresh(settings).success
+        key = settings.pseudonym_key
+        people = sample_citizens(key)
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            clarified, unclarified = one_event_of(con, "kompetenceafklaring")
+            intern, no_intern = one_event_of(con, "virksomhedspraktik")
+            moved = con.execute(
+                "select citizen_id, arrival_date from intermediate.int_citizens_current "
+                "where programme = 'integrationsprogram' and year(arrival_date) >= 2017 "
+                "and birth_year < year(arrival_date) - 1 "
+                "and citizen_id not in (?, ?, ?, ?) order by citizen_id limit 1",
+                [clarified[1], unclarified, intern[1], no_intern],
+            ).fetchone()
+        # A citizen record changed without any event: arrival a year earlier (another cohort).
+        record = list(people[moved[0]])
+        record[6] = moved[1].replace(year=moved[1].year - 1, day=1).isoformat()
+        newcomer = [NEWCOMER, "Ny", "Borger", "1985-05-15", "K", "Syrien", "2011-05-02",
+                    "integrationsprogram", ""]  # fmt: skip
+        write(cases / f"citizens_{NIGHT}.csv", [record, newcomer])
+        write(
+            cases / f"events_{NIGHT}.csv",
+            [
+                # The same event, now of another citizen: both citizens' milestones change.
+                [clarified[0], people[unclarified][0], "kompetenceafklaring",
+                 clarified[2].isoformat(), "", "", "", "0"],
+                # A correction (a new id) that names another citizen than the event it replaces.
+                ["99000101", people[no_intern][0], "virksomhedspraktik", intern[2].isoformat(),
+                 "", "", str(intern[0]), "0"],
+                ["99000102", NEWCOMER, "visitation", "2011-05-10", "", "", "", "0"],
+            ],
+        )  # fmt: skip
+        assert refresh(settings).success
+        after_delta = {t: rows(settings.warehouse_path, t) for t, _ in CASE_TABLES}
+        assert refresh(settings).success  # no new file: nothing changes
+    touched = {
+        "clarified": clarified, "unclarified": unclarified, "intern": intern,
+        "no_intern": no_intern, "moved": moved, "newcomer": pseudonym(NEWCOMER, key),
+    }  # fmt: skip
+    return settings, touched, after_delta
+
+
+def write(path, lines: list[list[str]]) -> None:
+    header = (
+        "cpr;fornavn;efternavn;foedselsdato;koen;statsborgerskab;ankomstdato;program;asylcenter"
+        if path.name.startswith("citizens")
+        else "event_id;cpr;haendelse;dato;slutdato;detalje;erstatter_event_id;annulleret"
+    )
+    path.write_text("\n".join([header, *(";".join(map(str, x)) for x in lines)]) + "\n")
+
+
+def test_the_night_changed_every_citizen_it_touched(nights):
+    settings, touched, _ = nights
+    path = settings.warehouse_path
+    clarified, intern = touched["clarified"], touched["intern"]
+    assert milestones(path, clarified[1])["competence_clarification_date"] is None
+    assert milestones(path, touched["unclarified"])["competence_clarification_date"] is not None
+    assert milestones(path, intern[1])["first_internship_date"] is None
+    assert milestones(path, touched["no_intern"])["first_internship_date"] is not None
+    assert milestones(path, touched["moved"][0])["arrival_year"] == touched["moved"][1].year - 1
+    assert milestones(path, touched["newcomer"])["arrival_year"] == 2011
+    cohorts = {r[0] for r in rows(settings.serving_path, "marts.fct_case_outcomes", "arrival_year")}
+    assert 2011 in cohorts
+
+
+def test_a_night_without_a_delta_changes_nothing(nights):
+    settings, _, after_delta = nights
+    for table, _ in CASE_TABLES:
+        assert rows(settings.warehouse_path, table) == after_delta[table], table
+
+
+def test_the_nights_equal_a_full_rebuild(nights, tmp_path, monkeypatch):
+    settings, _, _ = nights
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    rebuilt = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    full = ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
+    result = dbt(rebuilt, tmp_path, *full)
+    assert result.returncode == 0, result.stdout[-3000:]
+    for table, columns in CASE_TABLES:
+        assert rows(rebuilt.warehouse_path, table, columns) == rows(
+            settings.warehouse_path, table, columns
+        ), table
+
+
+# --- uniqueness tests that read only the night's keys -------------------------------------------
+
+
+def test_a_duplicate_fails_the_night_and_every_night_after_until_it_is_gone(
+    nights, tmp_path, monkeypatch
+):
+    settings, _, _ = nights
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    with duckdb.connect(str(copy.warehouse_path)) as con:
+        # A loader fault: a second row of an event id already loaded and read downstream.
+        con.execute(
+            "insert into raw.case_events select * replace (?::timestamp as loaded_at) "
+            "from raw.case_events order by event_id limit 1",
+            [datetime(2030, 1, 1)],
+        )
+    for night in range(2):  # the night of the fault, and the next one
+        if night:
+            # The next night loads a new event (no duplicate): the old one is still checked.
+            with duckdb.connect(str(copy.warehouse_path)) as con:
+                con.execute(
+                    "insert into raw.case_events select * replace "
+                    "(99000201 as event_id, ?::timestamp as loaded_at) "
+                    "from raw.case_events order by event_id limit 1",
+                    [datetime(2030, 1, 2)],
+                )
+        result = dbt(copy, tmp_path, "build", "--exclude-resource-type", "unit_test")
+        assert result.returncode != 0, night
+        assert "FAIL 1 unique_since_consumed_stg_cases__events" in result.stdout, night
+        # dbt skipped the consumer: its watermark still leaves the duplicate unread.
+        assert "SKIP relation intermediate.int_case_events_resolved" in result.stdout, night
+
+
+def test_without_its_consumer_the_uniqueness_test_checks_every_row(nights, tmp_path, monkeypatch):
+    settings, _, _ = nights
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    with duckdb.connect(str(copy.warehouse_path)) as con:
+        # An old duplicate (read long ago) is not the test's to find while the consumer
+        # stands; without the consumer every key is checked.
+        con.execute(
+            "insert into intermediate.int_case_events_resolved select * "
+            "from intermediate.int_case_events_resolved order by event_id limit 1"
+        )
+        con.execute("drop table intermediate.int_citizens_changed")
+    selection = "int_case_events_resolved,test_name:unique_since_consumed"
+    result = dbt(copy, tmp_path, "test", "--select", selection)
+    assert result.returncode != 0
+    assert "FAIL 1 unique_since_consumed_int_case_events_resolved" in result.stdout
