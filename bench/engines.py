@@ -25,14 +25,13 @@ from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import postgres  # noqa: E402  (the tests' throw-away server)
 
 EVENTS_PER_CITIZEN = 6.3  # what the generator writes on average (seed 2016), as bench/cases.py
-MARKER_START = "<!-- engines.py: begin -->"
-MARKER_END = "<!-- engines.py: end -->"
 BAROMETER = str(Path(sys.executable).with_name("barometer"))
 
 
@@ -120,7 +119,6 @@ def main() -> None:
 
 def write(rows: list, results: Path | None, host: str) -> None:
     lines = [
-        MARKER_START,
         "## A full night on each engine (issue 9)",
         "",
         f"Run {date.today().isoformat()} with `bench/engines.py` on {os.cpu_count()} cores, "
@@ -140,19 +138,11 @@ def write(rows: list, results: Path | None, host: str) -> None:
             f"| {label} | {events:,} | {engine} | {seconds:.1f} | {'ok' if ok else 'FAILED'} |"
             for label, events, engine, seconds, ok in rows
         ],
-        MARKER_END,
     ]
     text = "\n".join(lines)
     print(text)
     if results:
-        previous = results.read_text() if results.exists() else ""
-        if MARKER_START in previous:
-            before = previous[: previous.index(MARKER_START)]
-            after = previous[previous.index(MARKER_END) + len(MARKER_END) :]
-            text = before + text + after
-        else:
-            text = previous.rstrip() + "\n\n" + text + "\n"
-        results.write_text(text)
+        write_section(results, "engines.py", text)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,10 @@ import sys
 import time
 from pathlib import Path
 
+from results_file import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 REPEATS = 3
-MARKER_START = "<!-- refresh.py: begin -->"
-MARKER_END = "<!-- refresh.py: end -->"
 
 
 def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, str]:
@@ -82,7 +82,6 @@ def main() -> None:
     refresh, build = statistics.median(refreshes), statistics.median(builds)
     ratio = refresh / build
     lines = [
-        MARKER_START,
         "## Repeat refresh against a bare dbt build (embedded data)",
         "",
         f"Run {time.strftime('%Y-%m-%d')} with `make bench` (`bench/refresh.py`): medians of "
@@ -101,19 +100,11 @@ def main() -> None:
         *[f"| {step} | {s:.1f} |" for step, s in sorted(steps.items(), key=lambda i: -i[1])],
         f"| outside the steps (process start, code location, run set-up, summary) "
         f"| {refreshes[-1] - sum(steps.values()):.1f} |",
-        MARKER_END,
     ]
     text = "\n".join(lines)
     print(text)
     if args.results:
-        previous = args.results.read_text() if args.results.exists() else ""
-        if MARKER_START in previous:
-            before = previous[: previous.index(MARKER_START)]
-            after = previous[previous.index(MARKER_END) + len(MARKER_END) :]
-            text = before + text + after
-        else:
-            text = previous.rstrip() + "\n\n" + text + "\n"
-        args.results.write_text(text)
+        write_section(args.results, "refresh.py", text)
 
 
 if __name__ == "__main__":
