@@ -78,23 +78,28 @@ TRANSLATOR = WarehouseTranslator()
 def dbt_warehouse(context: dg.AssetExecutionContext):
     """Reference seeds, staging views, intermediate models and marts with enforced contracts,
     with their dbt data tests, in one ``dbt build``; then the catalogue of dbt's docs."""
+    night, manifest = run_nightly_dbt(context)
+    duckdb: DuckDBResource = context.resources.duckdb
+    with duckdb.get_connection() as con:  # only once dbt's process has let go of the file
+        yield from night_outputs(
+            context, night, manifest, TRANSLATOR, lambda key: table_metadata(con, key)
+        )
+
+
+def run_nightly_dbt(
+    context: dg.AssetExecutionContext, env: Mapping[str, str] | None = None
+) -> tuple[DbtNight, dict]:
+    """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
+    settings' variables; its results and the manifest it built."""
     settings: Settings = context.resources.settings
     night = run_dbt_night(
         [*NIGHTLY_BUILD, *subset_selection(context)],
         DBT_PROJECT_DIR,
         settings.dbt_target_dir,
-        {**os.environ, **settings.subprocess_env()},
+        {**os.environ, **settings.subprocess_env(), **(env or {})},
         docs=True,
     )
-    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
-    duckdb: DuckDBResource = context.resources.duckdb
-    with duckdb.get_connection() as con:
-        # What did build is recorded even when the build then fails.
-        yield from materializations(
-            context, night, manifest, TRANSLATOR, lambda key: table_metadata(con, key)
-        )
-    if not night.built:
-        raise dg.Failure(description=failure_text(night, manifest))
+    return night, json.loads((settings.dbt_target_dir / "manifest.json").read_text())
 
 
 def subset_selection(context: dg.AssetExecutionContext) -> list[str]:
@@ -112,7 +117,7 @@ def subset_selection(context: dg.AssetExecutionContext) -> list[str]:
     return ["--select", " ".join(sorted(names))]
 
 
-def materializations(
+def night_outputs(
     context: dg.AssetExecutionContext,
     night: DbtNight,
     manifest: Mapping[str, Any],
@@ -120,7 +125,7 @@ def materializations(
     describe: Callable[[dg.AssetKey], dict],
 ):
     """One output per node dbt built, with ``describe``'s metadata (row count, preview) and its
-    dbt tests."""
+    dbt tests; then the step's failure if the build failed (what did build is still recorded)."""
     tests = tests_by_model(night, manifest)
     for result in night.results:
         node = manifest["nodes"].get(result.unique_id)
@@ -144,6 +149,8 @@ def materializations(
             output_name=context.assets_def.get_output_name_for_asset_key(key),
             metadata=metadata,
         )
+    if not night.built:
+        raise dg.Failure(description=failure_text(night, manifest))
 
 
 def tests_by_model(night: DbtNight, manifest: Mapping[str, Any]) -> dict:

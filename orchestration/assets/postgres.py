@@ -8,26 +8,20 @@ them there, dbt builds the marts into ``marts_staging``, the mart gates read the
 Parquet copies and the report page that reads that file are not made: BI tools read the server.
 """
 
-import json
-import os
-
 import dagster as dg
 from dagster_dbt import dbt_assets
 from psycopg.conninfo import make_conninfo
 
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import (
-    NIGHTLY_BUILD,
     WarehouseTranslator,
     dbt_project,
-    failure_text,
-    materializations,
-    subset_selection,
+    night_outputs,
+    run_nightly_dbt,
 )
 from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import MART_TABLES
 from orchestration.assets.report import dbt_docs
-from orchestration.dbt_process import run_dbt_night
 from orchestration.postgres_publish import (
     MARTS,
     STAGING,
@@ -40,7 +34,7 @@ from orchestration.publication import tonights_publication
 from orchestration.quality.checks import disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.server import PostgresResource
-from orchestration.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PROJECT_ROOT, Settings
+from orchestration.settings import EXPECTATIONS_DIR, PROJECT_ROOT, Settings
 
 SERVER = "postgres"  # the key prefix of the server's copy of the raw tables
 # Read by dbt_project/macros/generate_schema_name.sql: where the postgres target builds marts.
@@ -95,29 +89,17 @@ def dbt_on_server(context: dg.AssetExecutionContext):
     settings: Settings = context.resources.settings
     postgres: PostgresResource = context.resources.postgres
     reset_staging(postgres.dsn)
-    night = run_dbt_night(
-        [*NIGHTLY_BUILD, *subset_selection(context)],
-        DBT_PROJECT_DIR,
-        settings.dbt_target_dir,
-        # The target as a variable, so that the docs after the build are the server's too.
-        {
-            **os.environ,
-            **settings.subprocess_env(),
-            "DBT_TARGET": settings.dbt_target,
-            MARTS_SCHEMA_VARIABLE: STAGING,
-        },
-        docs=True,
+    # The target as a variable, so that the docs after the build are the server's too.
+    night, manifest = run_nightly_dbt(
+        context, {"DBT_TARGET": settings.dbt_target, MARTS_SCHEMA_VARIABLE: STAGING}
     )
-    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
-    yield from materializations(
+    yield from night_outputs(
         context,
         night,
         manifest,
         TRANSLATOR,
         lambda key: {"dagster/row_count": postgres.row_count(staged(key))},
     )
-    if not night.built:
-        raise dg.Failure(description=failure_text(night, manifest))
 
 
 @dg.asset(
