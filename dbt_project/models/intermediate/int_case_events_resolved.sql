@@ -24,7 +24,7 @@ with events as not materialized (
 changed as (
     select event_id, replaces_event_id
     from events
-    where loaded_at > (select max(loaded_at) from {{ this }})
+    where loaded_at > {{ last_built('loaded_at') }}
 ),
 
 touched as (

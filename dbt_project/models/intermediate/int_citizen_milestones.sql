@@ -28,12 +28,10 @@ changes as not materialized (
 ),
 
 {% if is_incremental() %}
-built as (
-    select coalesce(max(changed_at), timestamp '1900-01-01') as changed_at from {{ this }}
-),
+{%- set built = last_built('changed_at') %}
 
 touched as (
-    select citizen_id from changes where changed_at > (select changed_at from built)
+    select citizen_id from changes where changed_at > {{ built }}
 ),
 
 citizens as (

@@ -36,17 +36,15 @@ this_build as (
 ),
 
 {% if is_incremental() %}
-built as (
-    select coalesce(max(changed_at), timestamp '1900-01-01') as changed_at from {{ this }}
-),
+{%- set built = last_built('changed_at') %}
 
 touched as (
-    select citizen_id from events where changed_at > (select changed_at from built)
+    select citizen_id from events where changed_at > {{ built }}
     union
     select previous_citizen_id from events
-    where changed_at > (select changed_at from built) and previous_citizen_id is not null
+    where changed_at > {{ built }} and previous_citizen_id is not null
     union
-    select citizen_id from citizens where loaded_at > (select changed_at from built)
+    select citizen_id from citizens where loaded_at > {{ built }}
 )
 {% else %}
 touched as (

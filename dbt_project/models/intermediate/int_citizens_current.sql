@@ -18,7 +18,7 @@ with versions as not materialized (
 changed as (
     select distinct citizen_id
     from versions
-    where loaded_at > (select max(loaded_at) from {{ this }})
+    where loaded_at > {{ last_built('loaded_at') }}
 ),
 
 batch as (
