@@ -16,6 +16,7 @@ child's whole process tree (Dagster and the dbt subprocesses) every 0.1 s.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -81,6 +82,7 @@ def run_refresh(warehouse: Path, cases: Path) -> None:
         ):
             steps[event.step_key] = entry.timestamp - starts.get(event.step_key, entry.timestamp)
     print(json.dumps({"success": result.success, "wall": wall, "steps": steps}))
+    gc.freeze()  # and end as the `barometer` command does (orchestration/cli.py console_main)
 
 
 def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
