@@ -1,17 +1,24 @@
 """dbt's work of a night in one process of its own, through dbt's Python API (``dbtRunner``).
 
 One process runs ``dbt build`` and, when the build succeeds, ``dbt docs generate``: dbt is
-imported, its adapter set up and the project's partial parse read once a night, and no
+imported, its adapter set up and the project parsed once a night, and no
 ``dbt --version`` or second adapter handle is needed to drive it. It is a child process, not
 the night's own, because dbt-duckdb keeps the DuckDB file open for the life of its process
 (DuckDB has one writer per file): when the child exits, the steps after it read the warehouse.
 
-    python -m orchestration.dbt_process TARGET_PATH DOCS(yes|no) DBT_ARG...
+Given a state folder, the build covers only what changed since the last whole build recorded
+there, in dbt's own terms: ``source_status:fresher+`` (the models and tests downstream of a
+source with newer rows, by ``dbt source freshness``) and ``state:modified+`` (code, seeds,
+configs). Anything else that dbt reads (the variables in ``STATE_VARIABLES``) is recorded with
+the state; a change there, a failed freshness query or no state means a whole build.
+
+    python -m orchestration.dbt_process TARGET_PATH DOCS(yes|no) STATE_DIR|- DBT_ARG...
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -29,6 +36,14 @@ FAILED = {"error", "fail", "runtime error"}
 # succeeded and only the docs failed (the marts are good; the docs asset reports it).
 BUILD_FAILED, DBT_ERROR, DOCS_FAILED = 1, 2, 3
 STOP_SECONDS = 30  # how long a stopped dbt may take to cancel its queries before it is killed
+CHANGED = "source_status:fresher+ state:modified+"
+NIGHT_FILE = "night.json"  # how the child chose the build: what changed, or why all of it
+# What the models read besides their files and sources: env_var() in the models and macros
+# (the small-cell threshold of the case marts; the schema the server builds the marts in).
+# profiles.yml's variables say where the warehouse is, not what is in it: the state is kept
+# beside the warehouse file, and a copy of the folder is the same warehouse.
+STATE_VARIABLES = ("BAROMETER_MIN_CELL", "BAROMETER_PG_MARTS_SCHEMA")
+STATE_FILES = ("manifest.json", "sources.json", "variables.json")
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,10 @@ class DbtNight:
     results: list[NodeResult]
     returncode: int
     output_tail: str
+    # Built only what changed since the last whole build: every node without a result is as
+    # that build left it. Else why the whole project was built (None: no state was kept).
+    changed_only: bool = False
+    whole_build_reason: str | None = None
 
     @property
     def built(self) -> bool:
@@ -62,14 +81,19 @@ def run_dbt_night(
     env: dict[str, str],
     docs: bool,
     echo: TextIO | None = None,
+    state_dir: Path | None = None,
 ) -> DbtNight:
     """Run the child in ``project_dir``; dbt's console lines are echoed as they come, to
-    ``echo`` or else to this moment's ``sys.stdout`` (pytest and Dagster swap it)."""
+    ``echo`` or else to this moment's ``sys.stdout`` (pytest and Dagster swap it).
+    ``state_dir``: build only what changed since the whole build recorded there, and record
+    this one (a build of nodes picked by hand passes none: it records nothing)."""
     echo = echo or sys.stdout
     target_path.mkdir(parents=True, exist_ok=True)
-    for stale in (BUILD_RESULTS, DOCS_PAGE):  # never mistake a former night's for this one's
-        (target_path / stale).unlink(missing_ok=True)
-    command = [sys.executable, "-m", __name__, str(target_path), "yes" if docs else "no", *args]
+    for stale in (BUILD_RESULTS, DOCS_PAGE, NIGHT_FILE, "sources.json"):  # never mistake a
+        (target_path / stale).unlink(missing_ok=True)  # former night's for this one's
+    state = str(state_dir) if state_dir else "-"
+    command = [sys.executable, "-m", __name__, str(target_path), "yes" if docs else "no", state]
+    command += args
     tail: deque[str] = deque(maxlen=15)
     with subprocess.Popen(
         command, cwd=project_dir, env=env, text=True,
@@ -90,7 +114,15 @@ def run_dbt_night(
             raise
     results_file = target_path / BUILD_RESULTS
     results = _node_results(json.loads(results_file.read_text())) if results_file.exists() else []
-    return DbtNight(results, child.returncode, "".join(tail).rstrip())
+    night_file = target_path / NIGHT_FILE
+    chosen = json.loads(night_file.read_text()) if night_file.exists() else {}
+    return DbtNight(
+        results,
+        child.returncode,
+        "".join(tail).rstrip(),
+        changed_only=chosen.get("changed_only", False),
+        whole_build_reason=chosen.get("whole_build_reason"),
+    )
 
 
 def _node_results(run_results: dict) -> list[NodeResult]:
@@ -104,13 +136,31 @@ def main(argv: list[str]) -> int:
     """The child: ``dbt build`` (exit 1 if it fails), then the docs (exit 3 if they fail)."""
     from dbt.cli.main import dbtRunner
 
-    target, docs, *args = argv
-    runner = dbtRunner()
+    target, docs, state, *args = argv
+    # Parsed once (from the last night's partial parse), then shared by the commands below,
+    # which would otherwise each read the parse and write it back (about a second each).
+    parsed = dbtRunner().invoke(["parse", "--target-path", target])
+    if not parsed.success:
+        return DBT_ERROR
+    runner = dbtRunner(manifest=parsed.result)
+    state_dir = None if state == "-" else Path(state)
+    fresh = False
+    if state_dir is not None:
+        fresh, selection, reason = _changed_since(runner, target, state_dir)
+        args += selection
+        Path(target, NIGHT_FILE).write_text(
+            json.dumps({"changed_only": bool(selection), "whole_build_reason": reason})
+        )
     built = runner.invoke([*args, "--target-path", target])
     if (Path(target) / "run_results.json").exists():
         shutil.copyfile(Path(target) / "run_results.json", Path(target) / BUILD_RESULTS)
     if not built.success:
         return BUILD_FAILED if built.exception is None else DBT_ERROR
+    if state_dir is not None:
+        if fresh:
+            _record_state(Path(target), state_dir)
+        else:  # without tonight's freshness the next night has nothing to compare with
+            shutil.rmtree(state_dir, ignore_errors=True)
     if docs == "yes":
         # --no-compile: the build has just compiled every node; the docs need the parse and
         # the catalogue of the warehouse, which this process can read while it holds the file.
@@ -120,6 +170,43 @@ def main(argv: list[str]) -> int:
         if not generated.success:
             return DOCS_FAILED
     return 0
+
+
+def _changed_since(runner, target: str, state_dir: Path) -> tuple[bool, list[str], str | None]:
+    """Whether tonight's ``dbt source freshness`` read every source; dbt's selection of what
+    changed since the build recorded in ``state_dir``, or none (the whole project) and why."""
+    freshness = runner.invoke(["source", "freshness", "--target-path", target])
+    if not freshness.success or freshness.result is None:
+        return False, [], "dbt source freshness failed"
+    failed = [r.unique_id for r in freshness.result.results if r.status not in ("pass", "warn")]
+    if failed:
+        # dbt leaves a source whose freshness it could not read out of source_status:fresher.
+        return False, [], f"no freshness for {', '.join(failed)}"
+    if not all((state_dir / name).exists() for name in STATE_FILES):
+        return True, [], "no earlier build recorded"
+    recorded = json.loads((state_dir / "variables.json").read_text())
+    changed = [name for name, value in _state_variables().items() if recorded.get(name) != value]
+    if changed:
+        return True, [], f"{', '.join(changed)} changed since the last build"
+    return True, ["--select", CHANGED, "--state", str(state_dir)], None
+
+
+def _record_state(target: Path, state_dir: Path) -> None:
+    """Replace the recorded build with this one: its manifest, its sources' freshness and the
+    variables it read, written aside first so that a crash leaves a whole record or none (and
+    with none the next night builds everything)."""
+    new = state_dir.with_name(state_dir.name + ".new")
+    shutil.rmtree(new, ignore_errors=True)
+    new.mkdir(parents=True)
+    for name in ("manifest.json", "sources.json"):
+        shutil.copyfile(target / name, new / name)
+    (new / "variables.json").write_text(json.dumps(_state_variables()))
+    shutil.rmtree(state_dir, ignore_errors=True)
+    new.rename(state_dir)
+
+
+def _state_variables() -> dict[str, str | None]:
+    return {name: os.environ.get(name) for name in STATE_VARIABLES}
 
 
 if __name__ == "__main__":

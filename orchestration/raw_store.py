@@ -7,7 +7,8 @@ where the original bytes are archived) to ``raw.barometer_loads``: values read =
 skipped (areas that are not municipalities) + rejected. A file whose sha256 equals that
 of its latest load is not loaded again. ``raw.barometer_current_loads`` names, for every export
 file found in the last extract, the load that holds its current content: a file that is gone
-from the sources, or renamed, no longer counts.
+from the sources, or renamed, no longer counts; its ``changed_at`` is when that set last changed,
+which dbt's source freshness reads to tell whether the barometer models need a rebuild.
 """
 
 from __future__ import annotations
@@ -72,8 +73,11 @@ create table if not exists {LOADS_TABLE} (
 alter table {LOADS_TABLE} add column if not exists rows_skipped integer default 0;
 create table if not exists {CURRENT_TABLE} (
     source_file varchar primary key,
-    load_id varchar not null
+    load_id varchar not null,
+    changed_at timestamp
 );
+-- Sets recorded before dbt read their freshness had no time: the next extract stamps them.
+alter table {CURRENT_TABLE} add column if not exists changed_at timestamp;
 """
 
 
@@ -124,12 +128,27 @@ def unchanged_load(con: duckdb.DuckDBPyConnection, candidate: Candidate) -> str 
     return rows[0][0] if rows and rows[0][1] == candidate.sha256 else None
 
 
-def set_current_loads(con: duckdb.DuckDBPyConnection, load_by_file: dict[str, str]) -> None:
-    """Record which load holds the current content of each export file found tonight."""
+def set_current_loads(
+    con: duckdb.DuckDBPyConnection, load_by_file: dict[str, str], at: datetime
+) -> None:
+    """Record which load holds the current content of each export file found tonight.
+
+    An unchanged set is left as it is, so its ``changed_at`` stays the night it last changed.
+    """
+    stored = con.execute(
+        f"select source_file, load_id, changed_at is null from {CURRENT_TABLE}"
+    ).fetchall()
+    if {(file, load) for file, load, _ in stored} == set(load_by_file.items()) and not any(
+        unstamped for *_, unstamped in stored
+    ):
+        return
     con.execute("begin transaction")
     try:
         con.execute(f"delete from {CURRENT_TABLE}")
-        con.executemany(f"insert into {CURRENT_TABLE} values (?, ?)", list(load_by_file.items()))
+        con.executemany(
+            f"insert into {CURRENT_TABLE} values (?, ?, ?)",
+            [(file, load, at) for file, load in load_by_file.items()],
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -107,6 +107,12 @@ class Settings:
         return self.warehouse_dir / "dbt_target"
 
     @property
+    def dbt_state_dir(self) -> Path:
+        """The last whole night's dbt artifacts, against which a night builds only what changed;
+        deleting it makes the next night build everything."""
+        return self.warehouse_dir / "dbt_state"
+
+    @property
     def report_dir(self) -> Path:
         """The analysts' page, report/index.html, rebuilt after every successful night."""
         return self.warehouse_dir / "report"

@@ -7,15 +7,19 @@ one would leave a stale row that `dbt build --full-refresh` of the same raw tabl
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 from datetime import datetime
 
+import dagster as dg
 import duckdb
 import pytest
 from conftest import refresh
 from test_cases_end_to_end import SAMPLE_CASES, case_settings
 
+from orchestration.dbt_process import STATE_VARIABLES
+from orchestration.definitions import build_definitions
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.sources.pseudonyms import pseudonym
 
@@ -28,6 +32,9 @@ CASE_TABLES = [
     ("marts.fct_case_outcomes", "*"),
     ("marts.fct_local_vs_national", "*"),
 ]
+
+# Built by the first night only: the nights after it brought no new export.
+BAROMETER_TABLES = [("marts.fct_target_gap", "*"), ("marts.fct_scorecard", "*")]
 
 
 def dbt(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
@@ -122,14 +129,25 @@ def nights(tmp_path_factory):
                 ["99000102", NEWCOMER, "visitation", "2011-05-10", "", "", "", "0"],
             ],
         )  # fmt: skip
-        assert refresh(settings).success
+        delta_night = refresh(settings)
+        assert delta_night.success
         after_delta = {t: rows(settings.warehouse_path, t) for t, _ in CASE_TABLES}
-        assert refresh(settings).success  # no new file: nothing changes
+        quiet_night = refresh(settings)
+        assert quiet_night.success  # no new file: nothing changes
     touched = {
         "clarified": clarified, "unclarified": unclarified, "intern": intern,
         "no_intern": no_intern, "moved": moved, "newcomer": pseudonym(NEWCOMER, key),
+        "rebuilt": {"delta": dbt_rebuilt(delta_night), "quiet": dbt_rebuilt(quiet_night)},
     }  # fmt: skip
     return settings, touched, after_delta
+
+
+def dbt_rebuilt(result) -> dict[tuple, bool]:
+    """Whether the night's dbt step rebuilt each of its assets (schema, name)."""
+    return {
+        tuple(m.asset_key.path): m.metadata["dbt_rebuilt"].value
+        for m in result.asset_materializations_for_node("dbt_warehouse")
+    }
 
 
 def write(path, lines: list[list[str]]) -> None:
@@ -168,10 +186,99 @@ def test_the_nights_equal_a_full_rebuild(nights, tmp_path, monkeypatch):
     full = ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
     result = dbt(rebuilt, tmp_path, *full)
     assert result.returncode == 0, result.stdout[-3000:]
-    for table, columns in CASE_TABLES:
+    for table, columns in [*CASE_TABLES, *BAROMETER_TABLES]:
         assert rows(rebuilt.warehouse_path, table, columns) == rows(
             settings.warehouse_path, table, columns
         ), table
+
+
+# --- what a night rebuilds: what changed since the last night, by dbt's own state ----------------
+
+TARGET_GAP = ("marts", "fct_target_gap")
+CASE_OUTCOMES = ("marts", "fct_case_outcomes")
+
+
+def test_a_case_night_rebuilds_what_the_cases_feed_and_records_the_rest_as_it_is(nights):
+    settings, touched, _ = nights
+    delta, quiet = touched["rebuilt"]["delta"], touched["rebuilt"]["quiet"]
+    dbt_assets = build_definitions(settings).get_assets_def(dg.AssetKey(list(TARGET_GAP))).keys
+    # Every model is materialized each night, rebuilt or not, so nothing downstream waits.
+    assert set(delta) == set(quiet) == {tuple(key.path) for key in dbt_assets}
+    assert delta[CASE_OUTCOMES] and delta[("intermediate", "int_case_events_resolved")]
+    assert not delta[TARGET_GAP] and not delta[("reference", "municipalities")]
+    assert not any(quiet.values())  # no new file at all: nothing to rebuild
+
+
+def test_a_changed_export_rebuilds_the_barometer_models_and_not_the_case_ones(
+    nights, tmp_path, monkeypatch
+):
+    settings, _, _ = nights
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    export = copy.source_dir / "barometer_1_arbejde.csv"
+    lines = export.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if ";101;" in line)
+    fields = lines[at].split(";")
+    revised = round(float(fields[7].replace(",", ".")) + 0.1, 1)  # a revision for Copenhagen
+    fields[7] = str(revised).replace(".", ",")
+    lines[at] = ";".join(fields)
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = refresh(copy)
+
+    assert result.success
+    rebuilt = dbt_rebuilt(result)
+    assert rebuilt[TARGET_GAP] and not rebuilt[CASE_OUTCOMES]
+    before = rows(settings.warehouse_path, "marts.fct_indicator_values", "value")
+    after = rows(copy.warehouse_path, "marts.fct_indicator_values", "value")
+    assert (revised,) in after and after != before
+
+
+def test_a_new_small_cell_threshold_rebuilds_everything(nights, tmp_path, monkeypatch):
+    settings, _, _ = nights
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    monkeypatch.setenv("BAROMETER_MIN_CELL", str(settings.min_cell + 5))
+    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+
+    result = refresh(copy)
+
+    assert result.success
+    assert all(dbt_rebuilt(result).values())
+    suppressed = "count(*) filter (where is_suppressed)"
+    assert rows(copy.warehouse_path, "marts.fct_case_outcomes", suppressed) > rows(
+        settings.warehouse_path, "marts.fct_case_outcomes", suppressed
+    )
+
+
+def test_a_failed_night_leaves_the_last_record_for_the_next(nights, tmp_path, monkeypatch):
+    settings, _, _ = nights
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    recorded = (copy.dbt_state_dir / "sources.json").read_bytes()
+    with duckdb.connect(str(copy.warehouse_path)) as con:
+        # A second row of an event already loaded: the raw gate sees one new row, dbt's
+        # uniqueness test the duplicate.
+        con.execute(
+            "insert into raw.case_events select * replace (?::timestamp as loaded_at) "
+            "from raw.case_events order by event_id limit 1",
+            [datetime(2030, 1, 1)],
+        )
+
+    assert not refresh(copy).success
+    # The next night compares with the last good one, so it rebuilds (and tests) all of this.
+    assert (copy.dbt_state_dir / "sources.json").read_bytes() == recorded
+
+
+def test_every_variable_the_models_read_is_kept_with_the_state():
+    read = {
+        name
+        for path in [
+            *DBT_PROJECT_DIR.glob("models/**/*.sql"),
+            *DBT_PROJECT_DIR.glob("macros/**/*.sql"),
+        ]
+        for name in re.findall(r"env_var\(\s*'(\w+)'", path.read_text(encoding="utf-8"))
+    }
+    assert read and read <= set(STATE_VARIABLES)
 
 
 # --- uniqueness tests that read only the night's keys -------------------------------------------

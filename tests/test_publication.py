@@ -49,7 +49,7 @@ def warehouse(path: Path) -> duckdb.DuckDBPyConnection:
                 [load_id, file, sha256, FIRST_NIGHT, indicator, y],
             )
     con.execute(
-        "insert into raw.barometer_current_loads values "
+        "insert into raw.barometer_current_loads (source_file, load_id) values "
         "('arbejde.csv', 'L2'), ('bolig.csv', 'L3'), ('kriminalitet.csv', 'L4')"
     )
     for file, kind, night, sha256, loaded_at in [

@@ -10,6 +10,7 @@ import, parse and adapter a night (bench/RESULTS.md).
 import json
 import os
 from collections.abc import Callable, Mapping
+from graphlib import TopologicalSorter
 from typing import Any
 
 import dagster as dg
@@ -77,8 +78,9 @@ TRANSLATOR = WarehouseTranslator()
 )
 def dbt_warehouse(context: dg.AssetExecutionContext):
     """Reference seeds, staging views, intermediate models and marts with enforced contracts,
-    with their dbt data tests, in one ``dbt build``; then the catalogue of dbt's docs."""
-    night, manifest = run_nightly_dbt(context)
+    with their dbt data tests, in one ``dbt build`` of what changed since the last night; then
+    the catalogue of dbt's docs."""
+    night, manifest = run_nightly_dbt(context, changed_only=True)
     duckdb: DuckDBResource = context.resources.duckdb
     with duckdb.get_connection() as con:  # only once dbt's process has let go of the file
         yield from night_outputs(
@@ -87,18 +89,31 @@ def dbt_warehouse(context: dg.AssetExecutionContext):
 
 
 def run_nightly_dbt(
-    context: dg.AssetExecutionContext, env: Mapping[str, str] | None = None
+    context: dg.AssetExecutionContext,
+    env: Mapping[str, str] | None = None,
+    changed_only: bool = False,
 ) -> tuple[DbtNight, dict]:
     """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
-    settings' variables; its results and the manifest it built."""
+    settings' variables; its results and the manifest it built. ``changed_only``: a whole night
+    builds only what changed since the last one (dbt_process.py), for a warehouse that keeps its
+    models from night to night (not the server's, which are built afresh and swapped in)."""
     settings: Settings = context.resources.settings
+    whole_night = changed_only and not context.is_subset
     night = run_dbt_night(
         [*NIGHTLY_BUILD, *subset_selection(context)],
         DBT_PROJECT_DIR,
         settings.dbt_target_dir,
         {**os.environ, **settings.subprocess_env(), **(env or {})},
         docs=True,
+        state_dir=settings.dbt_state_dir if whole_night else None,
     )
+    if night.changed_only:
+        context.log.info(
+            f"dbt built what changed since the last night: {len(night.results)} nodes; "
+            "the others are as that night left them"
+        )
+    elif night.whole_build_reason:
+        context.log.info(f"dbt built the whole project: {night.whole_build_reason}")
     return night, json.loads((settings.dbt_target_dir / "manifest.json").read_text())
 
 
@@ -125,25 +140,40 @@ def night_outputs(
     describe: Callable[[dg.AssetKey], dict],
 ):
     """One output per node dbt built, with ``describe``'s metadata (row count, preview) and its
-    dbt tests; then the step's failure if the build failed (what did build is still recorded)."""
+    dbt tests; after a build of what changed, one per node left as it was, marked so; then the
+    step's failure if the build failed (what did build is still recorded). In the graph's order,
+    as Dagster wants a step's outputs."""
     tests = tests_by_model(night, manifest)
-    for result in night.results:
-        node = manifest["nodes"].get(result.unique_id)
-        if node is None or node["resource_type"] not in BUILT or result.status != "success":
+    results = {result.unique_id: result for result in night.results}
+    for unique_id in graph_order(manifest):
+        result = results.get(unique_id)
+        key = translator.get_asset_spec(manifest, unique_id, dbt_project).key
+        if result is not None and result.status == "success":
+            metadata = {
+                "unique_id": unique_id,
+                "execution_duration": round(result.seconds, 3),
+                **describe(key),
+                "dbt_rebuilt": True,
+            }
+            model_tests = tests.get(unique_id, [])
+            if model_tests:
+                metadata["dbt_tests_passed"] = sum(s == "pass" for _, s in model_tests)
+                metadata["dbt_tests"] = dg.MetadataValue.md(
+                    "| dbt test | result |\n|---|---|\n"
+                    + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
+                )
+        elif result is None and night.built and night.changed_only:
+            # Its sources have no newer rows and its code is as at the last build, so it is
+            # current as it is: Dagster's memoization, what would be rebuilt the same is not.
+            metadata = {
+                "unique_id": unique_id,
+                **describe(key),
+                "dbt_rebuilt": False,
+                "dbt_note": "Not rebuilt tonight: no newer rows in its sources and no change to "
+                "its code since the last night, whose dbt tests it passed.",
+            }
+        else:
             continue
-        key = translator.get_asset_spec(manifest, result.unique_id, dbt_project).key
-        metadata = {
-            "unique_id": result.unique_id,
-            "execution_duration": round(result.seconds, 3),
-            **describe(key),
-        }
-        model_tests = tests.get(result.unique_id, [])
-        if model_tests:
-            metadata["dbt_tests_passed"] = sum(s == "pass" for _, s in model_tests)
-            metadata["dbt_tests"] = dg.MetadataValue.md(
-                "| dbt test | result |\n|---|---|\n"
-                + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
-            )
         yield dg.Output(
             None,
             output_name=context.assets_def.get_output_name_for_asset_key(key),
@@ -151,6 +181,17 @@ def night_outputs(
         )
     if not night.built:
         raise dg.Failure(description=failure_text(night, manifest))
+
+
+def graph_order(manifest: Mapping[str, Any]) -> list[str]:
+    """The seeds, snapshots and models of the manifest, each after the ones it depends on."""
+    nodes = manifest["nodes"]
+    built = {unique_id for unique_id, node in nodes.items() if node["resource_type"] in BUILT}
+    graph = {
+        unique_id: [p for p in nodes[unique_id]["depends_on"].get("nodes", []) if p in built]
+        for unique_id in built  # a seed depends on nothing: no "nodes" at all
+    }
+    return list(TopologicalSorter(graph).static_order())
 
 
 def tests_by_model(night: DbtNight, manifest: Mapping[str, Any]) -> dict:

@@ -121,7 +121,7 @@ def barometer_extract(context: dg.AssetExecutionContext):
             for candidate, load_id, result, kept in parsed
         ]
         raw_store.set_current_loads(
-            con, {**current, **{load.source_file: load.load_id for load in loads}}
+            con, {**current, **{load.source_file: load.load_id for load in loads}}, loaded_at
         )
         totals = {
             key: con.execute(f"select count(*) from {table}").fetchall()[0][0]

@@ -17,9 +17,7 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
         f"(run {result.run_id}).",
         f"Quality checks: {passed} passed, {len(evaluations) - passed} failed.",
     ]
-    dbt_tests = _dbt_tests_passed(result)
-    if dbt_tests:
-        lines.append(f"dbt tests: {dbt_tests} passed.")
+    lines += _dbt_lines(result)
     on_server = settings.engine == "postgres"
     if result.success and on_server:
         lines.append("Published schema marts on the PostgreSQL server:")
@@ -41,14 +39,20 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     return "\n".join(lines)
 
 
-def _dbt_tests_passed(result: dg.ExecuteInProcessResult) -> int:
-    """The dbt tests that passed tonight, as each model's materialization counts them."""
-    materializations = [e.materialization for e in result.get_asset_materialization_events()]
-    return sum(
-        m.metadata["dbt_tests_passed"].value
-        for m in materializations
-        if "dbt_tests_passed" in m.metadata
-    )
+def _dbt_lines(result: dg.ExecuteInProcessResult) -> list[str]:
+    """What dbt rebuilt tonight and the dbt tests that passed, as the models' materializations
+    count them."""
+    models = [
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if "dbt_rebuilt" in e.materialization.metadata
+    ]
+    if not models:
+        return []
+    rebuilt = sum(m["dbt_rebuilt"].value for m in models)
+    tests = sum(m["dbt_tests_passed"].value for m in models if "dbt_tests_passed" in m)
+    unchanged = " (the others had no change since the last night)" if rebuilt < len(models) else ""
+    return [f"dbt: {rebuilt} of {len(models)} models rebuilt{unchanged}; {tests} dbt tests passed."]
 
 
 def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
