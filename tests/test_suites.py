@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
+from orchestration.quality.data_docs import earlier_pass, write_data_docs
 from orchestration.quality.suites import load_suites, reference_parameters
-from orchestration.quality.validation import build_expectations, validate_frame
+from orchestration.quality.validation import build_expectations, fingerprint, validate_frame
 from orchestration.settings import EXPECTATIONS_DIR, REFERENCE_DIR
 
 SUITES = load_suites(EXPECTATIONS_DIR)
@@ -77,3 +78,53 @@ def test_a_null_cell_dimension_fails_the_raw_case_gate():
             (f.expectation, f.column) for f in validate_frame(frame, suite, parameters).failed
         }
         assert failed == {("expect_column_values_to_not_be_null", column)}, column
+
+
+# --- a passed verdict holds for the same rows, suite and parameters, and for nothing else ------
+
+
+def municipalities() -> pd.DataFrame:
+    rows = [("000", "Hele landet", None, None)] + [
+        (code, f"Kommune {code}", "1084", "Region Hovedstaden")
+        for code in reference_parameters(REFERENCE_DIR)["local_municipality_codes"]
+    ]
+    return pd.DataFrame(
+        rows, columns=["municipality_code", "municipality_name", "region_code", "region_name"]
+    )
+
+
+def test_a_verdict_is_found_again_only_for_the_same_rows_suite_and_parameters(tmp_path):
+    suite = next(s for s in SUITES if s.table == "marts.dim_municipality")
+    parameters = reference_parameters(REFERENCE_DIR)
+    frame = municipalities()
+    result = validate_frame(frame, suite, parameters)
+    assert result.success
+    passed = fingerprint(frame, suite, parameters)
+    write_data_docs(tmp_path, result, "run-1", passed)
+
+    assert earlier_pass(tmp_path, suite.name, fingerprint(frame.copy(), suite, parameters))
+    one_value = frame.copy()
+    one_value.loc[5, "municipality_name"] = "Kommune X"
+    next_year = {**parameters, "max_year": parameters["max_year"] + 1}
+    other_suite = next(s for s in SUITES if s.table == "marts.dim_indicator")
+    for changed in (
+        fingerprint(one_value, suite, parameters),
+        fingerprint(frame.iloc[::-1], suite, parameters),  # the same rows in another order
+        fingerprint(frame.astype({"region_code": "category"}), suite, parameters),
+        fingerprint(frame, suite, next_year),
+        fingerprint(frame, other_suite, parameters),
+    ):
+        assert changed != passed
+        assert earlier_pass(tmp_path, suite.name, changed) is None
+
+
+def test_a_failed_verdict_is_never_found_again(tmp_path):
+    suite = next(s for s in SUITES if s.table == "marts.dim_municipality")
+    parameters = reference_parameters(REFERENCE_DIR)
+    frame = municipalities().head(50)  # too few rows: the row count expectation fails
+    result = validate_frame(frame, suite, parameters)
+    assert not result.success
+    failed = fingerprint(frame, suite, parameters)
+    write_data_docs(tmp_path, result, "run-1", failed)
+
+    assert earlier_pass(tmp_path, suite.name, failed) is None

@@ -12,10 +12,12 @@ from orchestration.settings import Settings
 def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: float) -> str:
     evaluations = result.get_asset_check_evaluations()
     passed = sum(e.passed for e in evaluations)
+    kept = sum("verdict_of_run" in e.metadata for e in evaluations)
     lines = [
         f"Nightly refresh {'succeeded' if result.success else 'FAILED'} in {seconds:.1f} s "
         f"(run {result.run_id}).",
-        f"Quality checks: {passed} passed, {len(evaluations) - passed} failed.",
+        f"Quality checks: {passed} passed, {len(evaluations) - passed} failed"
+        + (f" ({kept} on the same rows as an earlier run, whose verdict holds)." if kept else "."),
     ]
     lines += _dbt_lines(result)
     on_server = settings.engine == "postgres"

@@ -3,7 +3,9 @@
 Each suite's latest validation is rendered by GE's own renderers to ``<suite>.html``; a small
 summary beside it (``<suite>.json``) lets ``index.html`` list every suite, failed first, with
 the run that validated it. Written when the check runs, so a failed night leaves its evidence
-and a suite that did not run tonight keeps its last page, dated.
+and a suite that did not run tonight keeps its last page, dated. The summary keeps the
+validation's fingerprint (``validation.fingerprint``): a passed verdict on the same rows, suite
+and parameters holds again, and its page with it (``earlier_pass``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from orchestration.quality.validation import SuiteResult
 INDEX = "index.html"
 
 
-def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
+def earlier_pass(docs_dir: Path, suite: str, fingerprint: str) -> dict | None:
+    """The summary of the suite's latest validation, if it passed with this fingerprint."""
+    path = docs_dir / f"{suite}.json"
+    if not path.exists() or not (docs_dir / f"{suite}.html").exists():
+        return None
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    return summary if summary["success"] and summary.get("fingerprint") == fingerprint else None
+
+
+def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str, fingerprint: str) -> Path:
     """Write the suite's page and refresh the index; returns the suite's page."""
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.render.renderer import ValidationResultsPageRenderer
@@ -41,6 +52,7 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str) -> Path:
         "failed": len(result.failed),
         "run_id": run_id,
         "validated_at": validated_at.isoformat(timespec="seconds"),
+        "fingerprint": fingerprint,
     }
     _write(docs_dir / f"{result.suite}.json", json.dumps(summary, indent=2))
     _write(docs_dir / INDEX, _index(docs_dir))

@@ -6,8 +6,11 @@ GE's SQL data source over DuckDB is broken upstream (every expectation errors in
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 import pandas as pd
 
@@ -37,6 +40,21 @@ class SuiteResult:
     @property
     def success(self) -> bool:
         return not self.failed
+
+
+def fingerprint(frame: pd.DataFrame, suite: Suite, parameters: dict) -> str:
+    """Everything a suite's verdict depends on: the batch's rows (in order, with their columns
+    and types), the suite's expectations, their parameters and the version of GE."""
+    digest = hashlib.sha256()
+    described = [
+        suite.definition,
+        parameters,
+        [[str(column), str(dtype)] for column, dtype in frame.dtypes.items()],
+        version("great_expectations"),
+    ]
+    digest.update(json.dumps(described, sort_keys=True, default=str).encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return digest.hexdigest()
 
 
 def validate_frame(frame: pd.DataFrame, suite: Suite, parameters: dict) -> SuiteResult:
