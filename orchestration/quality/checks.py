@@ -2,6 +2,7 @@
 proof that the case marts disclose no suppressed cell."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -95,7 +96,7 @@ def describe_failure(result: SuiteResult) -> str:
     return "\n".join(lines)
 
 
-def _reused_metadata(earlier: dict, page) -> dict:
+def _reused_metadata(earlier: dict, page: Path) -> dict:
     return {
         "suite": earlier["suite"],
         "rows_validated": earlier["rows"],

@@ -98,7 +98,8 @@ color: #2e8540; }}
 <h1>Data quality: the latest validation of each suite</h1>
 <p>Great Expectations suites of <code>expectations/</code>, run as blocking Dagster checks.
 A suite that did not run in the latest night (its layer was not reached) keeps its last
-validation: compare the dates.</p>
+validation: compare the dates. So does a suite whose rows, expectations and parameters were
+the same as at a validation that passed: that verdict holds, and the night says so.</p>
 <table><tr><th>suite</th><th>result</th><th>failed / expectations</th><th>rows</th>
 <th>validated (UTC)</th><th>run</th></tr>
 {rows}
