@@ -47,14 +47,16 @@ class SuiteResult:
 
 def fingerprint(frame: pd.DataFrame, suite: Suite, parameters: dict) -> str:
     """Everything a suite's verdict depends on: the batch's rows with their columns and types,
-    the suite's expectations, their parameters and the version of GE. The rows' order only for
-    a suite that reads it: the batches of aggregates come in no fixed order."""
+    the suite's expectations, their parameters and the versions of GE and of the pandas it
+    computes with. The rows' order only for a suite that reads it: the batches of aggregates
+    come in no fixed order."""
     digest = hashlib.sha256()
     described = [
         suite.definition,
         parameters,
         [[str(column), str(dtype)] for column, dtype in frame.dtypes.items()],
         version("great_expectations"),
+        version("pandas"),
     ]
     digest.update(json.dumps(described, sort_keys=True, default=str).encode())
     rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
