@@ -6,11 +6,12 @@ imported, its adapter set up and the project parsed once a night, and no
 the night's own, because dbt-duckdb keeps the DuckDB file open for the life of its process
 (DuckDB has one writer per file): when the child exits, the steps after it read the warehouse.
 
-Given a state folder, the build covers only what changed since the last whole build recorded
-there, in dbt's own terms: ``source_status:fresher+`` (the models and tests downstream of a
-source with newer rows, by ``dbt source freshness``) and ``state:modified+`` (code, seeds,
-configs). Anything else that dbt reads (the variables in ``STATE_VARIABLES``) is recorded with
-the state; a change there, a failed freshness query or no state means a whole build.
+Given a state folder, the build covers only what changed since the last successful build
+recorded there, in dbt's own terms: ``source_status:fresher+`` (the models and tests
+downstream of a source with newer rows, by ``dbt source freshness``) and ``state:modified+``
+(code, seeds, configs). Anything else that dbt reads (the variables in ``STATE_VARIABLES``) is
+recorded with the state; a change there, a failed freshness query or no state means a whole
+build.
 
     python -m orchestration.dbt_process TARGET_PATH DOCS(yes|no) STATE_DIR|- DBT_ARG...
 """
@@ -61,8 +62,8 @@ class DbtNight:
     results: list[NodeResult]
     returncode: int
     output_tail: str
-    # Built only what changed since the last whole build: every node without a result is as
-    # that build left it. Else why the whole project was built (None: no state was kept).
+    # Built only what changed since the last successful build: every node without a result is
+    # as that build left it. Else why the whole project was built (None: no state was kept).
     changed_only: bool = False
     whole_build_reason: str | None = None
 
@@ -85,7 +86,7 @@ def run_dbt_night(
 ) -> DbtNight:
     """Run the child in ``project_dir``; dbt's console lines are echoed as they come, to
     ``echo`` or else to this moment's ``sys.stdout`` (pytest and Dagster swap it).
-    ``state_dir``: build only what changed since the whole build recorded there, and record
+    ``state_dir``: build only what changed since the build recorded there, and record
     this one (a build of nodes picked by hand passes none: it records nothing)."""
     echo = echo or sys.stdout
     target_path.mkdir(parents=True, exist_ok=True)

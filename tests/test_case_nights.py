@@ -264,7 +264,11 @@ def test_a_failed_night_leaves_the_last_record_for_the_next(nights, tmp_path, mo
             [datetime(2030, 1, 1)],
         )
 
-    assert not refresh(copy).success
+    result = refresh(copy)
+
+    assert not result.success
+    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failed == ["dbt_warehouse"]  # dbt ran, and its test failed
     # The next night compares with the last good one, so it rebuilds (and tests) all of this.
     assert (copy.dbt_state_dir / "sources.json").read_bytes() == recorded
 
