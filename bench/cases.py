@@ -23,10 +23,11 @@ import platform
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from datetime import date
 from pathlib import Path
+
+from child_process import measured
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_CITIZEN = 6.3  # what the generator writes on average (seed 2016)
@@ -137,68 +138,6 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
 
 
 # --- the parent ---------------------------------------------------------------------------------
-
-
-def measured(command: list[str], env: dict) -> tuple[dict, float, float, float]:
-    """Run a child: its JSON answer, wall seconds, the peak memory (GiB) of its process tree
-    and the largest peak RSS (GiB) of one of its processes."""
-    started = time.monotonic()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    peak, largest = [0], [0]
-
-    def sample():
-        while process.poll() is None:
-            total, hwm = tree_rss(process.pid)
-            peak[0], largest[0] = max(peak[0], total), max(largest[0], hwm)
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = process.communicate()
-    sampler.join()
-    wall = time.monotonic() - started
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if process.returncode != 0 or not lines:
-        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
-    return json.loads(lines[-1]), wall, peak[0] / 2**30, largest[0] / 2**30
-
-
-def tree_rss(pid: int) -> tuple[int, int]:
-    """Bytes of memory of a process and all its descendants, from /proc.
-
-    Each process counts its proportional set size (Pss): pages it shares with the others (the
-    Python and DuckDB libraries of Dagster and of dbt) count once in the total, not per process.
-    """
-    children = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    total, hwm, todo = 0, 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            status = (Path("/proc") / str(current) / "status").read_text()
-            # A process that is exiting (a zombie) has no VmHWM line any more.
-            peaks = [
-                int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmHWM:")
-            ]
-            hwm = max([hwm, *peaks])
-            rollup = (Path("/proc") / str(current) / "smaps_rollup").read_text()
-            total += next(
-                int(line.split()[1]) * 1024
-                for line in rollup.splitlines()
-                if line.startswith("Pss:")
-            )
-        except (OSError, StopIteration, IndexError):
-            pass
-        todo += children.get(current, [])
-    return total, hwm
 
 
 def compile_case_models(work: Path, env: dict) -> Path:
