@@ -26,9 +26,19 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from orchestration.sample_data.case_files import EPOCH, sql_list, write_chunk
+from orchestration.sample_data.vocabulary import (
+    ASYLUM_CENTRES,
+    CITIZEN_HEADER,
+    CITIZENSHIP_WEIGHTS,
+    DETAILS,
+    EVENT_HEADER,
+    EVENT_TYPES,
+    VOLUNTEER_ORGANISATIONS,
+)
+
 CHUNK = 20_000  # citizens per chunk: part of the definition of the output, do not change
 FIRST_NIGHT = date(2025, 1, 6)  # the full initial extract
-EPOCH = date(1970, 1, 1)
 PROGRAMME_CHANGE = date(2019, 7, 1)  # integrationsprogram -> selvforsørgelses- og hjemrejseprogram
 
 # Arrivals assigned to Copenhagen per year (refugees, family-reunified and, from 2022,
@@ -38,57 +48,8 @@ ARRIVALS = {
     2020: 180, 2021: 240, 2022: 2300, 2023: 650, 2024: 520, 2025: 520,
 }  # fmt: skip
 UKRAINIAN_SHARE = {2022: 0.83, 2023: 0.45, 2024: 0.3, 2025: 0.25}
-EVENT_TYPES = [
-    "asylcenter_samtale", "visitation", "kompetenceafklaring", "virksomhedspraktik",
-    "loentilskud", "igu", "ordinaert_job", "uddannelse", "danskuddannelse_start",
-    "danskproeve_bestaaet", "welcome_house", "selvforsoergende", "fraflytning",
-]  # fmt: skip
 T = {name: code for code, name in enumerate(EVENT_TYPES)}
-PROGRAMMES = ["integrationsprogram", "selvforsoergelses_og_hjemrejseprogram", "saerlov_ukraine"]
-CITIZENSHIPS = [
-    "Syrien",
-    "Eritrea",
-    "Afghanistan",
-    "Irak",
-    "Iran",
-    "Somalia",
-    "Statsløs",
-    "Ukraine",
-]
-CITIZENSHIP_WEIGHTS = [0.40, 0.25, 0.12, 0.06, 0.05, 0.04, 0.08]
-ASYLUM_CENTRES = [
-    "Center Sandholm", "Center Kongelunden", "Center Sjælsmark", "Center Avnstrup",
-    "Center Auderød", "Center Vipperød", "Center Thisted", "Center Holmegaard",
-]  # fmt: skip
-FIRST_NAMES = {
-    "M": ["Ahmad", "Mohammad", "Yonas", "Omar", "Ali", "Hassan", "Dawit", "Mustafa", "Samir",
-          "Abdullah", "Oleksandr", "Dmytro", "Andrii", "Serhii", "Khalid", "Tesfaye"],
-    "K": ["Fatima", "Aisha", "Mariam", "Senait", "Rahel", "Noor", "Layla", "Zainab", "Hanan",
-          "Olena", "Iryna", "Natalia", "Oksana", "Tetiana", "Helen", "Amal"],
-}  # fmt: skip
-LAST_NAMES = [
-    "Al-Hassan", "Haile", "Tesfamariam", "Rahimi", "Ahmadi", "Hussein", "Mohamed", "Abdi",
-    "Kovalenko", "Shevchenko", "Bondarenko", "Melnyk", "Khalil", "Ibrahim", "Yusuf", "Gebre",
-]  # fmt: skip
-# Welcome House: about 85 active volunteer organisations (docs/data.md §5).
-VOLUNTEER_ORGANISATIONS = [
-    "Røde Kors København", "Dansk Flygtningehjælp Frivillignetværk", "Venligboerne København",
-    "Trampoline House", "Bydelsmødrene", "Mino Danmark", "Ventilen", "Kvindernes Bygning",
-    "Foreningen Nydansker", "Nørrebro Lektiecafé", "DGI Storkøbenhavn", "Boldklubben Heimdal",
-    "KFUM Sport", "Mødrehjælpen", "Frelsens Hær", "Kirkens Korshær", "Café Exodus",
-    "Refugees Welcome", "Bibliotekernes Sprogcafé", "Dansk Folkeoplysnings Samråd",
-] + [f"Frivilligforening {area} {n}" for area in (
-    "Nørrebro", "Amager", "Vesterbro", "Bispebjerg", "Valby", "Brønshøj", "Østerbro",
-    "Tingbjerg", "Sydhavn", "Indre By", "Husum", "Vanløse", "Ørestad",
-) for n in (1, 2, 3, 4, 5)]  # fmt: skip
-DANISH_MODULES = ["DU1", "DU2", "DU3"]
-EXAMS = ["PD1", "PD2", "PD3", "Studieprøven"]
-DETAILS = DANISH_MODULES + EXAMS + VOLUNTEER_ORGANISATIONS
 _DETAIL = {name: code for code, name in enumerate(DETAILS)}
-CITIZEN_HEADER = (
-    "cpr;fornavn;efternavn;foedselsdato;koen;statsborgerskab;ankomstdato;program;asylcenter"
-)
-EVENT_HEADER = "event_id;cpr;haendelse;dato;slutdato;detalje;erstatter_event_id;annulleret"
 _SLOTS = 64  # event ids: 10_000_000 + citizen * 64 + slot; slot 16 * night + slot: corrections
 _SERIAL_ORIGIN = date(1900, 1, 1)
 _OTHER_FIRST = np.array([*range(10), 14, 15])
@@ -115,15 +76,15 @@ def write_case_extracts(out: Path, citizens: int, seed: int = 2016, deltas: int 
     parts = out / ".parts"
     parts.mkdir(exist_ok=True)
     con = duckdb.connect()
-    con.execute(f"create macro event_type(c) as {_sql_list(EVENT_TYPES)}[c + 1]")
-    con.execute(f"create macro detail_text(c) as {_sql_list(DETAILS)}[c + 1]")
+    con.execute(f"create macro event_type(c) as {sql_list(EVENT_TYPES)}[c + 1]")
+    con.execute(f"create macro detail_text(c) as {sql_list(DETAILS)}[c + 1]")
     try:
         for start in range(0, citizens, CHUNK):
             size = min(CHUNK, citizens - start)
             rng = np.random.default_rng([seed, start // CHUNK])
             people = _citizens(rng, start, size, all_nights, serials)
             events = _events(rng, people, all_nights)
-            _write_chunk(con, people, events, all_nights, paths, parts)
+            write_chunk(con, people, events, all_nights, paths, parts)
     finally:
         con.close()
         shutil.rmtree(parts, ignore_errors=True)
@@ -379,96 +340,3 @@ def _with_corrections(rng, events: pd.DataFrame, all_nights: list[date]) -> pd.D
         cancelled["night"] = k
         extra += [corrected, cancelled]
     return pd.concat([events, *extra], ignore_index=True)
-
-
-# --- writing ------------------------------------------------------------------------------------
-
-
-def _write_chunk(con, people, events, all_nights, paths, parts: Path) -> None:
-    rng_dash = (people["citizen"].to_numpy() * 2654435761) % 10  # deterministic, no RNG state
-    people = people.assign(dash_mod=rng_dash)
-    first = (all_nights[0] - EPOCH).days
-    last = (all_nights[-1] - EPOCH).days
-    people["night"] = np.where(
-        people["arrival"] <= first,
-        0,
-        np.where(people["arrival"] <= last, people["arrival"] - first, -1),
-    )
-    con.register("people", people)
-    con.register("events", events)
-    try:
-        con.execute("""
-            create or replace temp table cpr as
-            select citizen,
-                   strftime(date '1970-01-01' + (birth)::integer, '%d%m%y') as ddmmyy,
-                   (case when year(date '1970-01-01' + (birth)::integer) < 2000
-                         then [0, 1, 2, 3][cpr_serial // 1000 + 1]
-                         else [4, 5, 6, 7, 8, 9][cpr_serial // 1000 + 1] end)::varchar
-                   || lpad(((cpr_serial % 1000) * 389 + (birth + 100000) % 1000) % 1000 || '',
-                           3, '0') as serial4
-            from people
-        """)
-        for k, night in enumerate(all_nights):
-            # Citizens: new arrivals of the night, and in a delta a few corrected records.
-            _copy(
-                con,
-                f"""
-                select case when (p.dash_mod + {k}) % 10 = 0 then c.ddmmyy || c.serial4
-                            else c.ddmmyy || '-' || c.serial4 end as cpr,
-                       {_sql_list(sum(FIRST_NAMES.values(), []))}[
-                           p.first_name + 1 + (case when p.male then 0 else 16 end)],
-                       {_sql_list(LAST_NAMES)}[p.last_name + 1],
-                       strftime(date '1970-01-01' + (p.birth)::integer, '%Y-%m-%d'),
-                       case when p.male then 'M' else 'K' end,
-                       {_sql_list(CITIZENSHIPS)}[p.citizenship + 1],
-                       strftime(date '1970-01-01' + (p.arrival)::integer, '%Y-%m-%d'),
-                       {_sql_list(PROGRAMMES)}[p.programme + 1
-                           + (case when p.night < {k} and p.programme = 0 and p.year >= 2019
-                                   then 1 else 0 end)],
-                       case when p.centre >= 0 then {_sql_list(ASYLUM_CENTRES)}[
-                           (p.centre + (case when p.night < {k} then 1 else 0 end))
-                           % {len(ASYLUM_CENTRES)} + 1] end
-                from people as p join cpr as c using (citizen)
-                where p.night = {k} or ({k} > 0 and p.night between 0 and {k - 1}
-                                        and (p.citizen * 2654435761 + {k} * 40503) % 400 = 0)
-                order by p.citizen
-            """,
-                paths["citizens", night],
-                parts,
-            )
-            _copy(
-                con,
-                f"""
-                select e.event_id,
-                       case when (p.dash_mod + e.slot + {k}) % 10 = 0 then c.ddmmyy || c.serial4
-                            else c.ddmmyy || '-' || c.serial4 end as cpr,
-                       event_type(e.type),
-                       strftime(date '1970-01-01' + (e.date)::integer, '%Y-%m-%d'),
-                       case when e."end" >= 0 and e."end" <= {last}
-                            then strftime(date '1970-01-01' + (e."end")::integer, '%Y-%m-%d') end,
-                       case when e.detail >= 0 then detail_text(e.detail) end,
-                       case when e.replaces >= 0 then e.replaces end,
-                       e.cancelled
-                from events as e
-                join people as p using (citizen)
-                join cpr as c using (citizen)
-                where e.night = {k}
-                order by e.event_id, e.cancelled
-            """,
-                paths["events", night],
-                parts,
-            )
-    finally:
-        con.unregister("people")
-        con.unregister("events")
-
-
-def _copy(con, query: str, target: Path, parts: Path) -> None:
-    part = parts / "part.csv"
-    con.execute(f"copy ({query}) to '{part}' (header false, delimiter ';', quote '\"')").fetchall()
-    with target.open("ab") as out, part.open("rb") as source:
-        shutil.copyfileobj(source, out)
-
-
-def _sql_list(items: list[str]) -> str:
-    return "[" + ", ".join("'" + item.replace("'", "''") + "'" for item in items) + "]"
