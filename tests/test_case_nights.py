@@ -150,6 +150,23 @@ def dbt_rebuilt(result) -> dict[tuple, bool]:
     }
 
 
+def copy_of(settings, tmp_path, monkeypatch):
+    """A copy of the nights' warehouse folder (its dbt state and Data Docs with it), on the
+    same case extracts, for a test to change without touching the other tests' nights."""
+    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
+    return case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+
+
+def load_duplicate_event(path, loaded_at: datetime) -> None:
+    """A loader fault: a second row of an event id already loaded and read downstream."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "insert into raw.case_events select * replace (?::timestamp as loaded_at) "
+            "from raw.case_events order by event_id limit 1",
+            [loaded_at],
+        )
+
+
 def write(path, lines: list[list[str]]) -> None:
     header = (
         "cpr;fornavn;efternavn;foedselsdato;koen;statsborgerskab;ankomstdato;program;asylcenter"
@@ -181,8 +198,7 @@ def test_a_night_without_a_delta_changes_nothing(nights):
 
 def test_the_nights_equal_a_full_rebuild(nights, tmp_path, monkeypatch):
     settings, _, _ = nights
-    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
-    rebuilt = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    rebuilt = copy_of(settings, tmp_path, monkeypatch)
     full = ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
     result = dbt(rebuilt, tmp_path, *full)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -213,8 +229,7 @@ def test_a_changed_export_rebuilds_the_barometer_models_and_not_the_case_ones(
     nights, tmp_path, monkeypatch
 ):
     settings, _, _ = nights
-    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
-    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    copy = copy_of(settings, tmp_path, monkeypatch)
     export = copy.source_dir / "barometer_1_arbejde.csv"
     lines = export.read_text(encoding="utf-8").splitlines()
     at = next(i for i, line in enumerate(lines) if ";101;" in line)
@@ -236,9 +251,8 @@ def test_a_changed_export_rebuilds_the_barometer_models_and_not_the_case_ones(
 
 def test_a_new_small_cell_threshold_rebuilds_everything(nights, tmp_path, monkeypatch):
     settings, _, _ = nights
-    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
     monkeypatch.setenv("BAROMETER_MIN_CELL", str(settings.min_cell + 5))
-    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    copy = copy_of(settings, tmp_path, monkeypatch)
 
     result = refresh(copy)
 
@@ -252,17 +266,10 @@ def test_a_new_small_cell_threshold_rebuilds_everything(nights, tmp_path, monkey
 
 def test_a_failed_night_leaves_the_last_record_for_the_next(nights, tmp_path, monkeypatch):
     settings, _, _ = nights
-    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
-    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    copy = copy_of(settings, tmp_path, monkeypatch)
     recorded = (copy.dbt_state_dir / "sources.json").read_bytes()
-    with duckdb.connect(str(copy.warehouse_path)) as con:
-        # A second row of an event already loaded: the raw gate sees one new row, dbt's
-        # uniqueness test the duplicate.
-        con.execute(
-            "insert into raw.case_events select * replace (?::timestamp as loaded_at) "
-            "from raw.case_events order by event_id limit 1",
-            [datetime(2030, 1, 1)],
-        )
+    # The raw gate sees one new row; dbt's uniqueness test sees the duplicate.
+    load_duplicate_event(copy.warehouse_path, datetime(2030, 1, 1))
 
     result = refresh(copy)
 
@@ -292,15 +299,8 @@ def test_a_duplicate_fails_the_night_and_every_night_after_until_it_is_gone(
     nights, tmp_path, monkeypatch
 ):
     settings, _, _ = nights
-    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
-    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
-    with duckdb.connect(str(copy.warehouse_path)) as con:
-        # A loader fault: a second row of an event id already loaded and read downstream.
-        con.execute(
-            "insert into raw.case_events select * replace (?::timestamp as loaded_at) "
-            "from raw.case_events order by event_id limit 1",
-            [datetime(2030, 1, 1)],
-        )
+    copy = copy_of(settings, tmp_path, monkeypatch)
+    load_duplicate_event(copy.warehouse_path, datetime(2030, 1, 1))
     for night in range(2):  # the night of the fault, and the next one
         if night:
             # The next night loads a new event (no duplicate): the old one is still checked.
@@ -320,8 +320,7 @@ def test_a_duplicate_fails_the_night_and_every_night_after_until_it_is_gone(
 
 def test_without_its_consumer_the_uniqueness_test_checks_every_row(nights, tmp_path, monkeypatch):
     settings, _, _ = nights
-    shutil.copytree(settings.warehouse_dir, tmp_path / "warehouse")
-    copy = case_settings(monkeypatch, tmp_path, settings.cases_source_dir)
+    copy = copy_of(settings, tmp_path, monkeypatch)
     with duckdb.connect(str(copy.warehouse_path)) as con:
         # An old duplicate (read long ago) is not the test's to find while the consumer
         # stands; without the consumer every key is checked.
