@@ -90,8 +90,8 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
     """Child: the same transformations as plain DuckDB SQL in one process; prints seconds."""
     import duckdb
 
-    from orchestration import raw_cases
-    from orchestration.publish import SERVING_STORAGE_VERSION
+    from orchestration.engines.duckdb.publish import SERVING_STORAGE_VERSION
+    from orchestration.raw import cases as raw_cases
     from orchestration.settings import REFERENCE_DIR, Settings
     from orchestration.sources.cases import find_extracts, load_case_programmes, read_extract
     from orchestration.sources.pseudonyms import key_fingerprint

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.engines.duckdb.warehouse import WarehouseError, check_opens, refresh_lock
 from orchestration.settings import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
@@ -29,7 +30,6 @@ from orchestration.variables import (
     read,
     shown,
 )
-from orchestration.warehouse import WarehouseError, check_opens, refresh_lock
 
 PARSE_KEYS = (
     "indicator_code",
@@ -210,7 +210,7 @@ def create_reader_role(settings: Settings, name: str, ask_password: bool) -> int
         return 2
     from psycopg.conninfo import make_conninfo
 
-    from orchestration import postgres_publish
+    from orchestration.engines.postgres import publish as postgres_publish
 
     password = getpass.getpass(f"Password for {name}: ") if ask_password else None
     postgres_publish.create_reader_role(make_conninfo(**settings.pg_options), name, password)

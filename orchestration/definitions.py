@@ -7,7 +7,6 @@ import dagster as dg
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_warehouse
 from orchestration.assets.extract import barometer_extract
-from orchestration.assets.postgres import postgres_night
 from orchestration.assets.publish import serving
 from orchestration.assets.report import dbt_docs, report
 from orchestration.automation.alerting import (
@@ -18,6 +17,8 @@ from orchestration.automation.alerting import (
 from orchestration.automation.freshness import freshness_checks, freshness_sensor
 from orchestration.automation.schedules import nightly_refresh, nightly_refresh_schedule
 from orchestration.automation.sensors import barometer_drop_folder
+from orchestration.engines.duckdb.warehouse import WarehouseResource
+from orchestration.engines.postgres.assets import postgres_night
 from orchestration.quality.checks import case_disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.settings import (
@@ -25,7 +26,6 @@ from orchestration.settings import (
     Settings,
     apply_process_env,
 )
-from orchestration.warehouse import WarehouseResource
 
 # Every asset belongs to the integration data team: set once, not asset by asset.
 OWNERS = ["team:integrationsdata"]

@@ -18,10 +18,10 @@ import pytest
 from conftest import refresh
 from test_cases_end_to_end import SAMPLE_CASES, case_settings
 
-from orchestration.dbt_process import STATE_VARIABLES
 from orchestration.definitions import build_definitions
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.sources.pseudonyms import pseudonym
+from orchestration.transform.dbt_process import STATE_VARIABLES
 
 NIGHT = "20250110"  # the night after the sample's last
 NEWCOMER = "150585-4321"  # not in the sample; arrives in 2011, a cohort nobody else is in

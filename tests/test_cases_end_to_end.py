@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE_EXPORTS, read_table, refresh, use_folders
 
-from orchestration import raw_cases
+from orchestration.raw import cases as raw_cases
 from orchestration.settings import PROJECT_ROOT, REFERENCE_DIR
 from orchestration.sources.cases import find_extracts, load_case_programmes, read_extract
 from orchestration.sources.pseudonyms import key_fingerprint

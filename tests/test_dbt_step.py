@@ -11,10 +11,10 @@ import duckdb
 import pytest
 
 from orchestration.assets.dbt import NIGHTLY_BUILD
-from orchestration.dbt_process import DOCS_PAGE, STOP_SECONDS, run_dbt_night
 from orchestration.definitions import build_definitions
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.transform.dbt_process import DOCS_PAGE, STOP_SECONDS, run_dbt_night
 
 STAGED = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
 MUNICIPALITIES = dg.AssetKey(["staging", "stg_reference__municipalities"])

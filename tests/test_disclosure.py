@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration import raw_cases
 from orchestration.definitions import build_definitions
 from orchestration.quality.checks import case_disclosure_checks
 from orchestration.quality.disclosure import find_disclosures
+from orchestration.raw import cases as raw_cases
 from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, REFERENCE_DIR
 from orchestration.sources.cases import (
     describe_extract,

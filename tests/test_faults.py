@@ -69,7 +69,7 @@ def test_a_file_whose_free_blocks_were_trimmed_is_not_called_damaged(tmp_path):
     few nights of tables replaced by smaller ones make such a file, which is healthy."""
     import duckdb
 
-    from orchestration.warehouse import check_opens
+    from orchestration.engines.duckdb.warehouse import check_opens
 
     database = tmp_path / "trimmed.duckdb"
 

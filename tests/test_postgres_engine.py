@@ -20,7 +20,7 @@ from postgres import PostgresServer
 
 from orchestration.automation.run import run_nightly_refresh
 from orchestration.definitions import build_definitions
-from orchestration.postgres_raw import copy_raw_tables
+from orchestration.engines.postgres.raw import copy_raw_tables
 from orchestration.settings import PROJECT_ROOT, Settings
 
 TOLERANCE = 1e-9

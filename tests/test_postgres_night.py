@@ -20,8 +20,8 @@ from test_quality_gate import as_fractions, rewrite
 
 from orchestration.assets.publish import MART_TABLES
 from orchestration.cli import main
-from orchestration.postgres_publish import PREVIOUS, STAGING
-from orchestration.postgres_raw import copy_raw_tables
+from orchestration.engines.postgres.publish import PREVIOUS, STAGING
+from orchestration.engines.postgres.raw import copy_raw_tables
 from orchestration.settings import PROJECT_ROOT
 
 READER = "bi_reader"

@@ -1,4 +1,4 @@
-"""marts.publication: one row per published night (orchestration/publication.py)."""
+"""marts.publication: one row per published night (orchestration/publish/publication.py)."""
 
 import json
 import subprocess
@@ -7,15 +7,15 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publication import (
+from orchestration.publish.publication import (
     PUBLICATION_DOC,
     git_commit,
     previous_published_at,
     tonights_publication,
     write_publication,
 )
-from orchestration.raw_cases import ensure_case_tables
-from orchestration.raw_store import ensure_raw_tables
+from orchestration.raw.cases import ensure_case_tables
+from orchestration.raw.store import ensure_raw_tables
 from orchestration.settings import PROJECT_ROOT
 
 FIRST_NIGHT = datetime(2026, 11, 30, 2, 0)

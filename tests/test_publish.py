@@ -1,4 +1,4 @@
-"""Write-audit-publish of the marts into serving.duckdb (orchestration/publish.py)."""
+"""Write-audit-publish of the marts into serving.duckdb (engines/duckdb/publish.py)."""
 
 import json
 import subprocess
@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.publish import publish_schema
+from orchestration.engines.duckdb.publish import publish_schema
 
 TABLES = ["dim_area", "fct_values"]
 AREAS = [(1, "Arbejde"), (2, "Uddannelse")]

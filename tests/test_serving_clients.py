@@ -17,8 +17,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.publication import PUBLICATION_DOC, PUBLICATION_TABLE, git_commit
-from orchestration.serving_metadata import read_table_docs
+from orchestration.publish.publication import PUBLICATION_DOC, PUBLICATION_TABLE, git_commit
+from orchestration.publish.serving_metadata import read_table_docs
 from orchestration.settings import PROJECT_ROOT
 
 OLDEST_CLIENT = ["duckdb==1.4.*", "sqlalchemy==1.4.*", "duckdb-engine==0.12.*"]

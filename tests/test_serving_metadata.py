@@ -1,6 +1,7 @@
 """Descriptions and keys from the dbt manifest into serving.duckdb and Parquet.
 
-orchestration/serving_metadata.py: small tables here; the real marts in test_serving_clients.py.
+orchestration/publish/serving_metadata.py: small tables here; the real marts in
+test_serving_clients.py.
 """
 
 import json
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.assets.publish import MART_TABLES
-from orchestration.serving_metadata import (
+from orchestration.publish.serving_metadata import (
     TableDoc,
     copy_documented_table,
     read_table_docs,

@@ -1,7 +1,7 @@
 {#- Use the configured schema name as is (staging, marts, ...), not dbt's default
     "<target schema>_<custom schema>", so BI tools see plain schema names. On PostgreSQL the
     nightly job builds the marts in a staging schema (BAROMETER_PG_MARTS_SCHEMA) and swaps them
-    in once checked (orchestration/postgres_publish.py); by hand they go to marts. -#}
+    in once checked (orchestration/engines/postgres/publish.py); by hand they go to marts. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name == 'marts' and target.type == 'postgres' -%}
         {{ env_var('BAROMETER_PG_MARTS_SCHEMA', 'marts') }}

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from duckdb import Error as DuckDBError
 
-from orchestration import raw_cases
+from orchestration.raw import cases as raw_cases
 from orchestration.settings import REFERENCE_DIR, Settings
 from orchestration.sources.cases import (
     CaseExtractError,

@@ -3,8 +3,8 @@
 The gates need no split by layer: the blocking raw-data checks stand between the extracts and
 this step, the mart checks between it and publishing, and inside the step ``dbt build`` skips
 every node downstream of a failed dbt test. The step runs dbt through its Python API in one
-child process (``orchestration/dbt_process.py``) that also writes the night's dbt docs: one
-import, parse and adapter a night (bench/RESULTS.md).
+child process (``orchestration/transform/dbt_process.py``) that also writes the night's dbt
+docs: one import, parse and adapter a night (bench/RESULTS.md).
 """
 
 import json
@@ -18,8 +18,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.previews import table_metadata
-from orchestration.dbt_process import DbtNight, run_dbt_night
 from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.transform.dbt_process import DbtNight, run_dbt_night
 
 # The manifest is prepared once at set-up (`make` runs `dbt parse`), never per run.
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -95,7 +95,7 @@ def run_nightly_dbt(
 ) -> tuple[DbtNight, dict]:
     """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
     settings' variables; its results and the manifest it built. ``changed_only``: a whole night
-    builds only what changed since the last one (dbt_process.py), for a warehouse that keeps its
+    builds only what changed since the last one (transform/dbt_process.py), for a warehouse that keeps its
     models from night to night (not the server's, which are built afresh and swapped in)."""
     settings: Settings = context.resources.settings
     whole_night = changed_only and not context.is_subset

@@ -5,7 +5,7 @@ from collections import Counter
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration import raw_store
+from orchestration.raw import store as raw_store
 from orchestration.settings import REFERENCE_DIR, Settings
 from orchestration.sources.barometer import ExportFormatError, parse_export
 from orchestration.sources.download import DownloadError

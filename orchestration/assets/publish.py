@@ -3,10 +3,10 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from orchestration.data_changes import copenhagen_changes
-from orchestration.publication import previous_published_at, tonights_publication
-from orchestration.publish import publish_schema
-from orchestration.serving_metadata import read_table_docs, undocumented
+from orchestration.engines.duckdb.data_changes import copenhagen_changes
+from orchestration.engines.duckdb.publish import publish_schema
+from orchestration.publish.publication import previous_published_at, tonights_publication
+from orchestration.publish.serving_metadata import read_table_docs, undocumented
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
 MART_TABLES = [

@@ -5,7 +5,7 @@ import json
 import dagster as dg
 
 from orchestration.automation.schedules import nightly_refresh
-from orchestration.raw_store import file_sha256
+from orchestration.raw.store import file_sha256
 from orchestration.settings import Settings
 from orchestration.sources.inventory import export_files
 

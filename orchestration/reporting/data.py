@@ -143,7 +143,7 @@ _LABEL_DIMENSIONS = [
 # The barometer's own order: by goal, then by indicator number within it (1.2 before 1.10).
 _ORDER = "cast(area_code as integer), cast(split_part(indicator_code, '.', 2) as integer)"
 
-# The newest publication row describes this file (orchestration/publication.py writes it).
+# The newest publication row describes this file (orchestration/publish/publication.py writes it).
 _PUBLICATION = """
 select published_at, case_extract_night
 from marts.publication

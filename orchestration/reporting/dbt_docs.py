@@ -1,7 +1,8 @@
 """dbt's own documentation of the models as one static page that opens offline.
 
 ``dbt docs generate --static`` reads the warehouse for its catalogue, so the night's dbt process
-runs it right after the build, in the build's own target folder (orchestration/dbt_process.py).
+runs it right after the build, in the build's own target folder
+(orchestration/transform/dbt_process.py).
 The page is published from there only after the night's marts are published, so a failed night
 leaves the page of the last good night as it was.
 """
@@ -13,7 +14,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from orchestration.dbt_process import DOCS_PAGE
+from orchestration.transform.dbt_process import DOCS_PAGE
 
 PAGE_NAME = "index.html"
 

@@ -13,7 +13,7 @@ downstream of a source with newer rows, by ``dbt source freshness``) and ``state
 recorded with the state; a change there, a failed freshness query or no state means a whole
 build.
 
-    python -m orchestration.dbt_process TARGET_PATH DOCS(yes|no) STATE_DIR|- DBT_ARG...
+    python -m orchestration.transform.dbt_process TARGET_PATH DOCS(yes|no) STATE_DIR|- DBT_ARG...
 """
 
 from __future__ import annotations

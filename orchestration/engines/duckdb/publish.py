@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.publication import PUBLICATION_DOC, PUBLICATION_TABLE, write_publication
-from orchestration.serving_metadata import (
+from orchestration.publish.publication import PUBLICATION_DOC, PUBLICATION_TABLE, write_publication
+from orchestration.publish.serving_metadata import (
     TableDoc,
     copy_documented_table,
     write_documented_parquet,

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.raw_cases import CASE_LOADS
-from orchestration.raw_store import BAROMETER_TABLE, CURRENT_TABLE, LOADS_TABLE
-from orchestration.serving_metadata import TableDoc, comment_table
+from orchestration.publish.serving_metadata import TableDoc, comment_table
+from orchestration.raw.cases import CASE_LOADS
+from orchestration.raw.store import BAROMETER_TABLE, CURRENT_TABLE, LOADS_TABLE
 
 PUBLICATION_TABLE = "publication"
 
@@ -53,7 +53,7 @@ _COLUMNS = {
         "rows and stay in force).",
     ),
 }
-# The same table on a PostgreSQL server (postgres_publish.py): these types mean the same there.
+# The same table on a PostgreSQL server (engines/postgres/publish.py): these types mean the same there.
 PUBLICATION_COLUMN_TYPES = {name: kind for name, (kind, _) in _COLUMNS.items()}
 PUBLICATION_DOC = TableDoc(
     description=(

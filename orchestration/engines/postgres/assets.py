@@ -4,7 +4,7 @@ The extracts are the DuckDB night's: they parse and land into the local DuckDB r
 stays the append-only record and keeps the rejects. Then ``raw_to_server`` copies the raw
 tables to the server (keys ``postgres/raw/...``, which dbt's sources read); the raw gates check
 them there, dbt builds the marts into ``marts_staging``, the mart gates read them there, and
-``serving`` swaps them into ``marts`` (postgres_publish.py). The DuckDB serving file, its
+``serving`` swaps them into ``marts`` (engines/postgres/publish.py). The DuckDB serving file, its
 Parquet copies and the report page that reads that file are not made: BI tools read the server.
 """
 
@@ -22,18 +22,18 @@ from orchestration.assets.dbt import (
 from orchestration.assets.extract import barometer_extract
 from orchestration.assets.publish import MART_TABLES
 from orchestration.assets.report import dbt_docs
-from orchestration.postgres_publish import (
+from orchestration.engines.postgres.publish import (
     MARTS,
     STAGING,
     previous_published_at,
     publish_marts,
     reset_staging,
 )
-from orchestration.postgres_raw import copy_raw_tables
-from orchestration.publication import tonights_publication
+from orchestration.engines.postgres.raw import copy_raw_tables
+from orchestration.engines.postgres.server import PostgresResource
+from orchestration.publish.publication import tonights_publication
 from orchestration.quality.checks import disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
-from orchestration.server import PostgresResource
 from orchestration.settings import EXPECTATIONS_DIR, PROJECT_ROOT, Settings
 
 SERVER = "postgres"  # the key prefix of the server's copy of the raw tables

@@ -25,7 +25,7 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
-from orchestration.publication import PUBLICATION_COLUMN_TYPES, PUBLICATION_TABLE
+from orchestration.publish.publication import PUBLICATION_COLUMN_TYPES, PUBLICATION_TABLE
 
 MARTS = "marts"
 STAGING = "marts_staging"
