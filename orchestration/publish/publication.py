@@ -53,7 +53,7 @@ _COLUMNS = {
         "rows and stay in force).",
     ),
 }
-# The same table on a PostgreSQL server (engines/postgres/publish.py): these types mean the same there.
+# The same table on a PostgreSQL server (engines/postgres/publish.py): the types mean the same.
 PUBLICATION_COLUMN_TYPES = {name: kind for name, (kind, _) in _COLUMNS.items()}
 PUBLICATION_DOC = TableDoc(
     description=(
