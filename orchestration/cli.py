@@ -10,8 +10,10 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+from orchestration.automation.night_log import Tee, night_log_path, open_log
 from orchestration.engines.duckdb.warehouse import WarehouseError, check_opens, refresh_lock
 from orchestration.settings import (
     DBT_EXECUTABLE,
@@ -62,7 +64,12 @@ def console_main() -> int:
 def run_command(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="barometer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("refresh", help="run the nightly refresh now, without the daemon")
+    refresh_command = commands.add_parser(
+        "refresh", help="run the nightly refresh now, without the daemon"
+    )
+    refresh_command.add_argument(
+        "-v", "--verbose", action="store_true", help="show Dagster's and dbt's full log live"
+    )
     commands.add_parser(
         "check-config", help="show every setting, where it comes from and whether it is allowed"
     )
@@ -103,7 +110,7 @@ def run_command(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "refresh":
-        return refresh(Settings.from_env())
+        return refresh(Settings.from_env(), verbose=args.verbose)
     if args.command == "prepare":
         return prepare(Settings.from_env())
     if args.command == "report":
@@ -229,14 +236,33 @@ def prepare(settings: Settings) -> int:
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env).returncode
 
 
-def refresh(settings: Settings) -> int:
-    """Run ``nightly_refresh`` in this process, print a summary and send the run's alerts.
+def refresh(settings: Settings, verbose: bool = False) -> int:
+    """Run ``nightly_refresh`` in this process, print a short account and send the run's alerts.
 
-    Without a daemon nobody else would: the alerts go through the same code and channels as
-    the sensors', which leave this run alone.
+    The console gets one line per step and the summary; Dagster's and dbt's full log goes to a
+    file under ``logs/`` in the warehouse folder (and to the console too with ``verbose``).
+    Without a daemon nobody else would send the alerts: they go through the same code and
+    channels as the sensors', which leave this run alone.
     """
     apply_process_env(settings)
     started = time.monotonic()
+    out, err = sys.stdout, sys.stderr
+    log_path = night_log_path(settings.logs_dir)
+    with open_log(log_path) as log_file:
+        full_log = Tee(log_file, out) if verbose else log_file
+        print(f"Nightly refresh of {settings.warehouse_dir} (full log: {log_path})", flush=True)
+        try:
+            with redirect_stdout(full_log), redirect_stderr(full_log):
+                result, summary = _run_and_alert(settings, started, out)
+        except WarehouseError as error:
+            print(f"barometer: {error}", file=err)
+            return 1
+        log_file.write(summary.full + "\n")
+        print(summary.short, file=out)
+    return 0 if result.success else 1
+
+
+def _run_and_alert(settings: Settings, started: float, out):
     import dagster as dg
 
     from orchestration.automation.alerting import ALERTED_BY_CLI, alerts_for_run, send
@@ -245,26 +271,25 @@ def refresh(settings: Settings) -> int:
 
     # With DAGSTER_HOME set (the Makefile does), the run is recorded where `make dev` shows it.
     instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
-    try:
-        # Taken before the run starts, so a second refresh or a damaged file is one sentence,
-        # not a failed run; the job's resource re-enters this same lock.
-        with refresh_lock(settings.warehouse_dir), instance:
-            check_opens(settings.warehouse_path)
-            result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
-            print(run_summary(result, settings, time.monotonic() - started))
-            alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
-            send(alerts, settings.alerts, _ConsoleLog())
-    except WarehouseError as error:
-        print(f"barometer: {error}", file=sys.stderr)
-        return 1
-    return 0 if result.success else 1
+    # Taken before the run starts, so a second refresh or a damaged file is one sentence, not a
+    # failed run; the job's resource re-enters this same lock.
+    with refresh_lock(settings.warehouse_dir), instance:
+        check_opens(settings.warehouse_path)
+        result = run_nightly_refresh(settings, instance, ALERTED_BY_CLI, step_lines=out)
+        summary = run_summary(result, settings, time.monotonic() - started)
+        alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
+        send(alerts, settings.alerts, _ConsoleLog(out))
+    return result, summary
 
 
 class _ConsoleLog:
     """The alert outcome on the console, where a cron job's mail or log picks it up."""
 
+    def __init__(self, out):
+        self.out = out
+
     def info(self, message: str) -> None:
-        print(message)
+        print(message, file=self.out)
 
     warning = info
 

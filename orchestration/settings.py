@@ -127,6 +127,11 @@ class Settings:
         """Great Expectations Data Docs of each suite's latest validation, failed ones too."""
         return self.warehouse_dir / "docs" / "quality"
 
+    @property
+    def logs_dir(self) -> Path:
+        """One full log a night run from the command line: Dagster's and dbt's own lines."""
+        return self.warehouse_dir / "logs"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; the first one not allowed raises ``ConfigError``."""
@@ -158,6 +163,8 @@ class Settings:
         """Variables the dbt subprocess needs: its profile reads the warehouse path from here."""
         return {
             **TELEMETRY_OFF,
+            # dbt's lines go to log files and pipes: no colour codes in them.
+            "DBT_USE_COLORS": "false",
             "BAROMETER_DUCKDB_PATH": str(self.warehouse_path),
             # The small-cell threshold of the case marts, read by dbt's env_var()
             # (dbt_project/macros/case_outcomes.sql).

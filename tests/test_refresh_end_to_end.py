@@ -162,12 +162,24 @@ def test_the_scorecard_answers_how_copenhagen_is_doing(published):
 
 
 def test_the_refresh_command_ends_with_the_report_and_the_docs(published_copy, capsys):
-    """What a newcomer sees at the end of `make refresh`: the checks, and where to look."""
+    """What a newcomer sees of `make refresh`: a line per step, the checks, where to look; the
+    full log in a file."""
     from orchestration.cli import main
 
     assert main(["refresh"]) == 0
 
     out = capsys.readouterr().out
+    print(out)  # shown by pytest -s: what `make refresh` prints
+    lines = out.splitlines()
+    assert len(lines) <= 40, out
+    assert "\x1b" not in out
+    [log] = published_copy.logs_dir.glob("refresh-*.log")
+    assert lines[0].endswith(f"(full log: {log})")
+    log_text = log.read_text(encoding="utf-8")
+    assert "dbt" in log_text and "STEP_SUCCESS" in log_text and "\x1b" not in log_text
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+    assert "  Build the models and run their tests (dbt) ... done in " in out
+    assert "  Publish the marts ... done in " in out
     assert "Nightly refresh succeeded" in out
     assert re.search(
         r"^Quality checks: \d+ passed, 0 failed \(13 on the same rows as an earlier run, "
@@ -177,11 +189,12 @@ def test_the_refresh_command_ends_with_the_report_and_the_docs(published_copy, c
     )
     # The copy of last night's warehouse has nothing new: dbt rebuilt nothing.
     assert re.search(
-        r"^dbt: 0 of \d{2} models rebuilt \(the others had no change since the last night\); "
-        r"0 dbt tests passed\.$",
-        out,
-        re.M,
+        r"^dbt: no model changed since the last night; their \d{3} tests passed then\.$", out, re.M
     )
+    assert re.search(
+        rf"^Published {published_copy.serving_path}: 22 tables, [\d,]+ rows", out, re.M
+    )
+    assert "  fct_target_gap" not in out and "marts.fct_target_gap: " in log_text
     for line in (
         f"Report: {published_copy.report_dir / 'index.html'}",
         f"dbt docs: {published_copy.dbt_docs_dir / 'index.html'}",

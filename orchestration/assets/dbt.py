@@ -96,7 +96,8 @@ def run_nightly_dbt(
     """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
     settings' variables; its results and the manifest it built. ``changed_only``: a whole night
     builds only what changed since the last one (transform/dbt_process.py), for a warehouse
-    that keeps its models from night to night (not the server's, which are built afresh and swapped in)."""
+    that keeps its models from night to night (not the server's, which are built afresh and
+    swapped in)."""
     settings: Settings = context.resources.settings
     whole_night = changed_only and not context.is_subset
     night = run_dbt_night(

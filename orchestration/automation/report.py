@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 import dagster as dg
 import duckdb
 
@@ -9,7 +12,13 @@ from orchestration.automation.alerting import failure_reason
 from orchestration.settings import Settings
 
 
-def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: float) -> str:
+@dataclass(frozen=True)
+class Summary:
+    short: str  # for the console: what a person needs, a dozen lines
+    full: str  # for the night's log: the same, with every published table's rows
+
+
+def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: float) -> Summary:
     evaluations = result.get_asset_check_evaluations()
     passed = sum(e.passed for e in evaluations)
     kept = sum("verdict_of_run" in e.metadata for e in evaluations)
@@ -19,15 +28,18 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
         f"Quality checks: {passed} passed, {len(evaluations) - passed} failed"
         + (f" ({kept} on the same rows as an earlier run, whose verdict holds)." if kept else "."),
     ]
-    lines += _dbt_lines(result)
+    lines += _dbt_lines(result, settings)
+    tables: list[str] = []
     on_server = settings.engine == "postgres"
     if result.success and on_server:
-        lines.append("Published schema marts on the PostgreSQL server:")
-        lines += [f"  marts.{table}: {rows} rows" for table, rows in _server_rows(result)]
+        rows = _server_rows(result)
+        lines.append(f"Published schema marts on the PostgreSQL server: {_tables(rows)}.")
+        tables = [f"  marts.{table}: {count} rows" for table, count in rows]
         lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
     elif result.success:
-        lines.append(f"Published {settings.serving_path}:")
-        lines += [f"  {table}: {rows} rows" for table, rows in _published_rows(settings)]
+        rows = _published_rows(settings)
+        lines.append(f"Published {settings.serving_path}: {_tables(rows)}.")
+        tables = [f"  {table}: {count} rows" for table, count in rows]
         lines.append(f"Report: {settings.report_dir / 'index.html'}")
         lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
     else:
@@ -38,12 +50,20 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     quality_docs = settings.quality_docs_dir / "index.html"
     if quality_docs.exists():
         lines.append(f"Data quality docs: {quality_docs}")
-    return "\n".join(lines)
+    if settings.uses_default_pseudonym_key:
+        lines.append(
+            "Pseudonym key: the development key, fine for sample data, never for real data."
+        )
+    short = "\n".join(lines)
+    return Summary(short, "\n".join([short, "Rows per published table:", *tables]))
 
 
-def _dbt_lines(result: dg.ExecuteInProcessResult) -> list[str]:
-    """What dbt rebuilt tonight and the dbt tests that passed, as the models' materializations
-    count them."""
+def _tables(rows: list[tuple[str, int]]) -> str:
+    return f"{len(rows)} tables, {sum(count for _, count in rows):,} rows (each table's in the log)"
+
+
+def _dbt_lines(result: dg.ExecuteInProcessResult, settings: Settings) -> list[str]:
+    """What dbt rebuilt tonight and what its tests say, in words that cannot read as a fault."""
     models = [
         e.materialization.metadata
         for e in result.get_asset_materialization_events()
@@ -53,8 +73,24 @@ def _dbt_lines(result: dg.ExecuteInProcessResult) -> list[str]:
         return []
     rebuilt = sum(m["dbt_rebuilt"].value for m in models)
     tests = sum(m["dbt_tests_passed"].value for m in models if "dbt_tests_passed" in m)
-    unchanged = " (the others had no change since the last night)" if rebuilt < len(models) else ""
-    return [f"dbt: {rebuilt} of {len(models)} models rebuilt{unchanged}; {tests} dbt tests passed."]
+    if rebuilt == 0:
+        return [
+            f"dbt: no model changed since the last night; their {_data_tests(settings)} tests "
+            "passed then."
+        ]
+    if rebuilt < len(models):
+        return [
+            f"dbt: {rebuilt} of {len(models)} models rebuilt and {tests} of their tests passed; "
+            f"the other {len(models) - rebuilt} had no change since the last night, whose tests "
+            "they passed."
+        ]
+    return [f"dbt: all {rebuilt} models rebuilt; {tests} tests passed."]
+
+
+def _data_tests(settings: Settings) -> int:
+    """The dbt data tests of the project as the night's dbt process last parsed it."""
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
+    return sum(node["resource_type"] == "test" for node in manifest["nodes"].values())
 
 
 def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:
