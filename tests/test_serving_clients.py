@@ -1,8 +1,8 @@
-"""What BI clients see in a published serving.duckdb, tried with the clients the README names.
+"""What BI clients see in a published serving.duckdb, tried with the clients docs/bi-tools.md names.
 
 Superset reads a DuckDB file through SQLAlchemy and duckdb-engine; its own requirements pin
-SQLAlchemy 1.4 and duckdb-engine 0.12, and a driver may bundle DuckDB 1.4, the oldest the README
-promises. That client is installed from the package registry into a venv of its own, once per
+SQLAlchemy 1.4 and duckdb-engine 0.12, and a driver may bundle DuckDB 1.4, the oldest the docs
+promise. That client is installed from the package registry into a venv of its own, once per
 session; the venv's SQLAlchemy 2.0 and duckdb-engine 0.17 are the other. Each client reflects the
 file in its own process, read-only, as a BI server would.
 """
@@ -132,7 +132,7 @@ def test_sqlalchemy_sees_every_table_and_column_with_its_description(
     strict=True,
     reason="duckdb-engine reflects no primary key from DuckDB's pg_catalog (0-based conkey, "
     "empty pg_index; SQLAlchemy 2.0 also casts to REGCLASS): keys are named in table comments. "
-    "When this passes, say so in the README.",
+    "When this passes, say so in docs/bi-tools.md.",
 )
 def test_sqlalchemy_reflects_the_primary_keys(reflected, docs):
     keys = {table: seen["primary_key"] for table, seen in reflected["tables"].items()}

@@ -1,5 +1,5 @@
 {#- The constructs with no spelling common to DuckDB and PostgreSQL, one dispatch macro each
-    (README: "Running on PostgreSQL"). Everything else in the models is SQL both engines read
+    (docs/postgres.md, "Portable SQL"). Everything else in the models is SQL both engines read
     alike. -#}
 
 {#- An integer wide enough for exact products of counts: DuckDB's 128-bit hugeint; PostgreSQL
