@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.automation.alerts import AlertConfig
+from orchestration.sources.tables import ReadLimits
 from orchestration.variables import (
     LIBPQ_VARIABLES,
     PROJECT_ROOT,
@@ -53,6 +54,9 @@ class Settings:
     excel_sheet: str | None = None
     download_max_bytes: int = 50_000_000
     download_timeout: float = 30.0
+    # The largest export taken from the source or drop folder, and how much of one is read.
+    file_max_bytes: int = 50_000_000
+    read_limits: ReadLimits = ReadLimits()
     alerts: AlertConfig | None = None
     dagster_home: Path | None = None
     cases_source_dir: Path = PROJECT_ROOT / "seeds" / "cases"
@@ -148,6 +152,11 @@ class Settings:
             excel_sheet=v["BAROMETER_EXCEL_SHEET"],
             download_max_bytes=v["BAROMETER_DOWNLOAD_MAX_BYTES"],
             download_timeout=v["BAROMETER_DOWNLOAD_TIMEOUT"],
+            file_max_bytes=v["BAROMETER_FILE_MAX_BYTES"],
+            read_limits=ReadLimits(
+                max_line_chars=v["BAROMETER_CSV_MAX_LINE_CHARS"],
+                max_xlsx_uncompressed_bytes=v["BAROMETER_XLSX_MAX_UNCOMPRESSED_BYTES"],
+            ),
             alerts=AlertConfig.from_env(env, warehouse_dir / "alerts.jsonl"),
             dagster_home=v["DAGSTER_HOME"],
             cases_source_dir=v["CASES_SOURCE_DIR"],

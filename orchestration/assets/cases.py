@@ -62,7 +62,9 @@ def case_extracts(context: dg.AssetExecutionContext):
     try:
         paths = find_extract_paths(settings.cases_source_dir)
     except CaseExtractError as error:
-        raise dg.Failure(description=f"Cannot use the case extract {error}") from None
+        raise dg.Failure(
+            description=f"Cannot use the case extract {error}", allow_retries=False
+        ) from None
     if not paths:
         raise dg.Failure(
             f"No case extract (citizens_YYYYMMDD.csv, events_YYYYMMDD.csv) found in "
@@ -101,6 +103,7 @@ def case_extracts(context: dg.AssetExecutionContext):
             con.execute("rollback")
             failure = dg.Failure(
                 description=f"Cannot read the case extract {error}",
+                allow_retries=False,  # the same bytes fail the same way: a data error, no crash
                 metadata={"file": error.source, "line": error.line, "column": error.column or ""},
             )
             raise failure from None

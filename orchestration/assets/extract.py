@@ -59,12 +59,15 @@ def barometer_extract(context: dg.AssetExecutionContext):
         found = find_exports(
             settings.source_dir, settings.drop_dir, settings.source_urls, settings.downloads_dir,
             max_bytes=settings.download_max_bytes, timeout=settings.download_timeout,
+            max_file_bytes=settings.file_max_bytes, warn=context.log.warning,
         )  # fmt: skip
     except DownloadError as error:
         # The downloader has already retried; the step retries later only if it may help.
         raise dg.Failure(
             f"Cannot download the barometer export {error}", allow_retries=error.transient
         ) from None
+    except ExportFormatError as error:  # a file too large to read: the same file fails again
+        raise dg.Failure(f"Cannot read the barometer export {error}", allow_retries=False) from None
     if not found:
         raise dg.Failure(
             f"No barometer export (*.csv, *.xlsx) found in {settings.source_dir}",
@@ -101,6 +104,7 @@ def barometer_extract(context: dg.AssetExecutionContext):
                     reference,
                     indicator=settings.statbank_indicators.get(candidate.source_file),
                     sheet=settings.excel_sheet,
+                    limits=settings.read_limits,
                 )
             except ExportFormatError as error:
                 raise dg.Failure(
@@ -108,11 +112,24 @@ def barometer_extract(context: dg.AssetExecutionContext):
                     allow_retries=False,  # the same bytes will fail the same way
                     metadata={
                         "file": candidate.source_file,
-                        "line": error.line,
+                        "line": error.line or "",
                         "column": error.column or "",
                         "archived_at": str(kept),
                     },
                 ) from None
+            except (OSError, MemoryError):
+                raise  # the machine, not the file: a retry may succeed
+            except Exception as error:
+                # Parsing is a function of the bytes: whatever else goes wrong with this file
+                # goes wrong again, so it is not retried (nor archived once more per attempt).
+                raise dg.Failure(
+                    description=(
+                        f"Cannot read the barometer export {candidate.source_file}: "
+                        f"{type(error).__name__}: {error}"
+                    ),
+                    allow_retries=False,
+                    metadata={"file": candidate.source_file, "archived_at": str(kept)},
+                ) from error
             for warning in result.warnings:
                 context.log.warning(warning)
             parsed.append((candidate, load_id, result, kept))

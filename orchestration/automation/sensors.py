@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.automation.schedules import nightly_refresh
 from orchestration.raw.store import file_sha256
 from orchestration.settings import Settings
-from orchestration.sources.inventory import export_files
+from orchestration.sources.inventory import dropped_files
 
 
 @dg.sensor(
@@ -17,7 +17,7 @@ from orchestration.sources.inventory import export_files
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Starts a refresh when a new or changed export appears in BAROMETER_DROP_DIR; a file "
-        "with the same sha256 as before is skipped."
+        "with the same sha256 as before is skipped, a symbolic link ignored with a warning."
     ),
 )
 def barometer_drop_folder(
@@ -26,7 +26,10 @@ def barometer_drop_folder(
     if settings.drop_dir is None:
         return dg.SkipReason("BAROMETER_DROP_DIR is not set: no drop folder to watch")
     seen = json.loads(context.cursor) if context.cursor else {}
-    current = {path.name: file_sha256(path) for path in export_files(settings.drop_dir)}
+    current = {
+        path.name: file_sha256(path)
+        for path in dropped_files(settings.drop_dir, context.log.warning)
+    }
     changed = sorted(name for name, sha in current.items() if seen.get(name) != sha)
     context.update_cursor(json.dumps(current, sort_keys=True))
     if not changed:

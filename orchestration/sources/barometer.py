@@ -20,9 +20,18 @@ from orchestration.sources import statbank
 from orchestration.sources.errors import ExportFormatError, RowError
 from orchestration.sources.numbers import is_suppression_marker, parse_number
 from orchestration.sources.reference import Area, Reference
-from orchestration.sources.tables import Grid, Line, read_grid
+from orchestration.sources.tables import (
+    DEFAULT_LIMITS,
+    Grid,
+    Line,
+    ReadLimits,
+    Unreadable,
+    read_grid,
+)
 
-__all__ = ["ExportFormatError", "IndicatorValue", "ParseResult", "Reject", "parse_export"]
+__all__ = [
+    "ExportFormatError", "IndicatorValue", "ParseResult", "ReadLimits", "Reject", "parse_export",
+]  # fmt: skip
 
 FIRST_YEAR = 2000
 
@@ -108,9 +117,10 @@ def parse_export(
     indicator: str | None = None,
     sheet: str | None = None,
     today: date | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> ParseResult:
     """Parse one export; ``indicator`` names the indicator of a file that carries none."""
-    grid = read_grid(path, _looks_like_header, sheet)
+    grid = read_grid(path, _looks_like_header, sheet, limits)
     named = _resolve_indicator(indicator, reference, grid)
     last_year = (today or date.today()).year + 1
     layout, columns, period_columns, lines = _layout(grid, named, reference)
@@ -133,7 +143,11 @@ def parse_export(
         else:
             values = [(cells.get("year", ""), cells.get("value", ""), None)]
         result.extracted += len(values)
-        problem = _field_count_problem(line, grid.header, used)
+        problem = (
+            line.problem
+            or _unreadable(cells.values())
+            or _field_count_problem(line, grid.header, used)
+        )
         if problem:
             result.rejects += [Reject(line.number, line.text, problem) for _ in values]
             continue
@@ -212,6 +226,12 @@ def _field_count_problem(line: Line, header: list[str], used: set[int]) -> str |
     if found > len(header) or found <= max(used):
         return f"expected {len(header)} fields, found {found}"
     return None
+
+
+def _unreadable(cells) -> str | None:
+    """The first cell of the line's fields that could not be read (a period cell rejects only
+    its own value, in ``_value``)."""
+    return next((cell.reason for cell in cells if isinstance(cell, Unreadable)), None)
 
 
 def _looks_like_header(cells: list[str]) -> bool:
@@ -327,6 +347,11 @@ def _population_group(text: str, indicator, reference: Reference) -> str:
 
 
 def _value(text, decimal_mark: str) -> tuple[float | None, str | None]:
+    if isinstance(text, Unreadable):
+        raise RowError(text.reason)
+    if isinstance(text, bool) or not isinstance(text, int | float | str):
+        # An Excel date or TRUE/FALSE where a number belongs.
+        raise RowError(f"unreadable number: a {type(text).__name__} cell ({text})")
     if isinstance(text, int | float):
         return float(text), None
     if is_suppression_marker(text):

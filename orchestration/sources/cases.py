@@ -277,22 +277,49 @@ def _run(con: duckdb.DuckDBPyConnection, extract: Extract, sql: str):
             failure = _describe_duckdb_error(str(error))
     if failure == "serial":
         raise _NeedsSerialReader()
+    if failure[2] == _UNCLOSED_QUOTE or failure[2] == _NOT_READABLE:
+        # DuckDB's sniffer names no line, and its reader the line it stopped at: find the
+        # quote that is never closed ourselves.
+        opened = _unclosed_quote_line(extract.path)
+        if opened is not None:
+            failure = (opened, None, _UNCLOSED_QUOTE)
     raise CaseExtractError(extract.name, *failure)
+
+
+def _unclosed_quote_line(path: Path) -> int | None:
+    """The line where a quoted field opens that the file never closes, if one does.
+
+    Quotes inside a quoted field are doubled, so a field is open exactly while the file so far
+    holds an odd number of quotes.
+    """
+    opened, quotes = None, 0
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            count = line.count(b'"')
+            if quotes % 2 == 0 and count % 2:
+                opened = number
+            quotes += count
+    return opened if quotes % 2 else None
 
 
 class _NeedsSerialReader(Exception):
     """The file has quoted line breaks: read it again with DuckDB's serial CSV reader."""
 
 
+_UNCLOSED_QUOTE = 'unclosed quote: a field opened with " on this line is never closed'
+_NOT_READABLE = "not a readable ';'-separated extract"
+
+
 def _describe_duckdb_error(message: str) -> tuple[int, None, str]:
     line_match = re.search(r"Line: (\d+)", message)
     line = int(line_match.group(1)) if line_match else 1
-    if "unicode" in message.lower() or "utf-8" in message.lower():
+    # The sniffer's message lists the encoding it tried ("Encoding: utf-8") whatever failed.
+    if "invalid unicode" in message.lower():
         reason = "not UTF-8 text"
     elif "Expected Number of Columns" in message:
         reason = "more fields than the header"
-    elif "quote" in message.lower():
-        reason = "a quoted field is not closed"
+    elif "quote" in message.lower() and "sniffing" not in message:
+        reason = _UNCLOSED_QUOTE
     else:
-        reason = "not a readable ';'-separated extract"
+        reason = _NOT_READABLE
     return line, None, reason

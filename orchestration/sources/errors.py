@@ -2,11 +2,14 @@
 
 
 class ExportFormatError(ValueError):
-    """A file that cannot be read as an export, located to file, line and column."""
+    """A file that cannot be read as an export, located to file, line and column (no line: the
+    file as a whole, such as one too large to read)."""
 
-    def __init__(self, source: str, line: int, column: str | None, reason: str):
+    def __init__(self, source: str, line: int | None, column: str | None, reason: str):
         self.source, self.line, self.column, self.reason = source, line, column, reason
-        where = f"{source}, line {line}" + (f", column '{column}'" if column else "")
+        where = (
+            source + (f", line {line}" if line else "") + (f", column '{column}'" if column else "")
+        )
         super().__init__(f"{where}: {reason}")
 
 
