@@ -4,6 +4,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LOCK := requirements.lock
+LOCKED := $(VENV)/.locked
 MANIFEST := dbt_project/target/manifest.json
 CHROMIUM := /usr/bin/chromium
 # Any installed PostgreSQL server will do; when none is, Debian 12's (15) is the one installed.
@@ -17,7 +19,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: refresh test dev bench lint clean
+.PHONY: refresh test dev bench lint lock clean
 
 refresh: $(MANIFEST)
 	$(BIN)/barometer refresh
@@ -43,6 +45,17 @@ lint: $(INSTALLED)
 clean:
 	rm -rf warehouse dbt_project/target dbt_project/logs
 
+# requirements.lock pins everything pip installs, every transitive dependency and the build
+# backend included, with hashes, for Python 3.11 on x86_64 Linux (Debian 12, glibc 2.36): two
+# installs a month apart are the same program. This writes it again from pyproject.toml in
+# seconds, keeping each pin that still fits; `make lock LOCK_FLAGS=--upgrade` moves all to the
+# newest releases. tests/test_lock.py fails while the two disagree.
+lock: $(LOCKED)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+		| $(BIN)/uv pip compile pyproject.toml - --extra dev --generate-hashes --quiet \
+			--python-version 3.11 --python-platform x86_64-manylinux_2_36 \
+			--custom-compile-command "make lock" $(LOCK_FLAGS) -o $(LOCK)
+
 # The report test opens the page in a real browser: Debian's chromium, installed once (as root, or
 # through sudo). Playwright only drives it; `playwright install` downloads nothing here.
 $(CHROMIUM):
@@ -55,9 +68,20 @@ $(POSTGRES_INITDB):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq postgresql
 
-$(INSTALLED): pyproject.toml
+# Exactly the locked versions: pip refuses any file whose hash differs. The lock is complete,
+# so pip resolves nothing (--no-deps: in hash mode pip's resolver cannot pin a dependency named
+# with an extra, like sqlglot[rs]). Enough for `make lock`, which needs only uv.
+$(LOCKED): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	touch $@
+
+# Then the project itself, built with the locked setuptools; `pip check` proves that everything
+# fits together, and fails while pyproject.toml asks for what the lock lacks.
+$(INSTALLED): $(LOCKED) pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip check --disable-pip-version-check \
+		|| { echo "requirements.lock does not meet pyproject.toml: run make lock"; exit 1; }
 	touch $@
 
 # dagster-dbt reads the manifest when the code location loads: parse once at set-up, not per run.
