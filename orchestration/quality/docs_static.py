@@ -52,7 +52,7 @@ VENDORED = {
 
 REWRITES = (
     (re.compile(r'<script src="https://cdn\.jsdelivr\.net/npm/vega[^"]*"></script>\n?'), ""),
-    (re.compile(r'<(?:script|link)[^>]*bootstrap-datepicker[^>]*>(?:</script>)?\n?'), ""),
+    (re.compile(r"<(?:script|link)[^>]*bootstrap-datepicker[^>]*>(?:</script>)?\n?"), ""),
     (re.compile(r'<link rel="shortcut icon"[^>]*>\n?'), ""),
     (re.compile(r"<img[^>]*great-expectations-web-assets[^>]*>"), "Great Expectations"),
     # A file:// page is an origin of its own: an integrity check or CORS mode would refuse the
