@@ -27,8 +27,10 @@ refresh: $(MANIFEST)
 test: $(MANIFEST) $(CHROMIUM) $(POSTGRES_INITDB)
 	$(BIN)/pytest
 
+# The Dagster UI on 127.0.0.1:3000 and the night's pages on BAROMETER_PAGES_PORT (3001), until
+# Ctrl-C stops both within seconds (docs/operations.md).
 dev: $(MANIFEST)
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	$(BIN)/barometer dev --port 3000
 
 # Not part of the tests: a repeat refresh against a bare dbt build, then 1 M and 10 M case events
 # timed as full and nightly refreshes against plain SQL, then a full night on each engine

@@ -74,6 +74,10 @@ def run_command(argv: list[str] | None) -> int:
         "check-config", help="show every setting, where it comes from and whether it is allowed"
     )
     commands.add_parser("prepare", help="parse the dbt project once, so runs start fast")
+    dev = commands.add_parser(
+        "dev", help="the Dagster UI, and the report and docs beside it, on 127.0.0.1 until Ctrl-C"
+    )
+    dev.add_argument("--port", type=int, default=3000, help="the UI's port (default: 3000)")
     report = commands.add_parser(
         "report", help="build the report page from the published serving.duckdb, no refresh"
     )
@@ -111,6 +115,10 @@ def run_command(argv: list[str] | None) -> int:
 
     if args.command == "refresh":
         return refresh(Settings.from_env(), verbose=args.verbose)
+    if args.command == "dev":
+        from orchestration.ui.dev import run_dev
+
+        return run_dev(Settings.from_env(), args.port)
     if args.command == "prepare":
         return prepare(Settings.from_env())
     if args.command == "report":

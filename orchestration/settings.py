@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from orchestration.automation.alerts import AlertConfig
 from orchestration.sources.tables import ReadLimits
@@ -64,6 +65,7 @@ class Settings:
     min_cell: int = 5
     duckdb_memory_limit: str = "2GB"
     report_municipality: str = "101"
+    pages_port: int = 3001
     engine: str = "duckdb"
     # libpq's connection options (host, port, dbname, user, password, ...); empty: libpq's own
     # variables (PGHOST, ...) or defaults.
@@ -136,6 +138,12 @@ class Settings:
         """One full log a night run from the command line: Dagster's and dbt's own lines."""
         return self.warehouse_dir / "logs"
 
+    def page_url(self, page: Path) -> str:
+        """A page under report/ or docs/ as `make dev` serves it (orchestration/ui/pages.py): a
+        browser opens no file:// link from a web page such as the Dagster UI."""
+        relative = page.resolve().relative_to(self.warehouse_dir.resolve())
+        return f"http://127.0.0.1:{self.pages_port}/{quote(relative.as_posix())}"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; the first one not allowed raises ``ConfigError``."""
@@ -164,6 +172,7 @@ class Settings:
             min_cell=v["BAROMETER_MIN_CELL"],
             duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
             report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],
+            pages_port=v["BAROMETER_PAGES_PORT"],
             engine=v["BAROMETER_ENGINE"],
             pg_options=v["BAROMETER_PG_DSN"] or {},
         )

@@ -275,6 +275,8 @@ SETTINGS_VARIABLES = (
              "a DuckDB memory size of at least 100MiB, like 2GB, 512MiB or 80%"),
     Variable("BAROMETER_REPORT_MUNICIPALITY", "101", municipality_code,
              "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),
+    Variable("BAROMETER_PAGES_PORT", "3001", whole(1, 65535),
+             "a port from 1 to 65535 (`make dev` serves report/ and docs/ there, on 127.0.0.1)"),
     Variable("DAGSTER_HOME", None, dagster_home,
              "the absolute path of an existing, writable folder"),
     Variable("BAROMETER_ENGINE", "duckdb", choice("duckdb", "postgres"),

@@ -30,7 +30,8 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
-            "open": dg.MetadataValue.url(result.path.as_uri()),
+            # The page as `make dev` serves it: the UI can follow no file:// link.
+            "open": dg.MetadataValue.url(settings.page_url(result.path)),
             "municipality": f"{result.municipality_code} {result.municipality_name}",
             "charts": result.charts,
             "size_bytes": result.size_bytes,
@@ -60,7 +61,7 @@ def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(page)),
-            "open": dg.MetadataValue.url(page.as_uri()),
+            "open": dg.MetadataValue.url(settings.page_url(page)),
             "size_bytes": page.stat().st_size,
         }
     )

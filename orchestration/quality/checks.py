@@ -15,6 +15,7 @@ from orchestration.settings import REFERENCE_DIR, Settings
 
 CHECK_NAME = "great_expectations"
 DATA_DOCS = "data_docs"  # the suite's Data Docs page, also named in alerts
+DATA_DOCS_LINK = "open"  # the same page as `make dev` serves it: a link the UI can follow
 
 
 def suite_checks(
@@ -66,7 +67,10 @@ def suite_checks(
                     check_name=CHECK_NAME,
                     passed=True,
                     severity=dg.AssetCheckSeverity.ERROR,
-                    metadata=_reused_metadata(earlier, docs_dir / f"{suite.name}.html"),
+                    metadata={
+                        **_reused_metadata(earlier),
+                        **_page(settings, docs_dir / f"{suite.name}.html"),
+                    },
                 )
                 continue
             result = validate_frame(frame, suite, parameters)
@@ -79,7 +83,7 @@ def suite_checks(
                 passed=result.success,
                 severity=dg.AssetCheckSeverity.ERROR,
                 description=describe_failure(result) if not result.success else None,
-                metadata={**_metadata(result), DATA_DOCS: dg.MetadataValue.path(str(docs))},
+                metadata={**_metadata(result), **_page(settings, docs)},
             )
 
     return _checks
@@ -96,7 +100,14 @@ def describe_failure(result: SuiteResult) -> str:
     return "\n".join(lines)
 
 
-def _reused_metadata(earlier: dict, page: Path) -> dict:
+def _page(settings: Settings, page: Path) -> dict:
+    return {
+        DATA_DOCS: dg.MetadataValue.path(str(page)),
+        DATA_DOCS_LINK: dg.MetadataValue.url(settings.page_url(page)),
+    }
+
+
+def _reused_metadata(earlier: dict) -> dict:
     return {
         "suite": earlier["suite"],
         "rows_validated": earlier["rows"],
@@ -105,7 +116,6 @@ def _reused_metadata(earlier: dict, page: Path) -> dict:
         "verdict_of_run": earlier["run_id"],
         "verdict_note": f"The same rows, suite and parameters passed on {earlier['validated_at']}"
         " (Great Expectations is deterministic): that verdict holds and was not recomputed.",
-        DATA_DOCS: dg.MetadataValue.path(str(page)),
     }
 
 

@@ -2,10 +2,12 @@
 
 Each suite's latest validation is rendered by GE's own renderers to ``<suite>.html``; a small
 summary beside it (``<suite>.json``) lets ``index.html`` list every suite, failed first, with
-the run that validated it. Written when the check runs, so a failed night leaves its evidence
-and a suite that did not run tonight keeps its last page, dated. The summary keeps the
-validation's fingerprint (``validation.fingerprint``): a passed verdict on the same rows, suite
-and parameters holds again, and its page with it (``earlier_pass``).
+the run that validated it. The pages load their CSS, JavaScript and fonts from ``static/``
+beside them (``docs_static.py``), so they open offline. Written when the check runs, so a
+failed night leaves its evidence and a suite that did not run tonight keeps its last page,
+dated. The summary keeps the validation's fingerprint (``validation.fingerprint``): a passed
+verdict on the same rows, suite and parameters holds again, and its page with it
+(``earlier_pass``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.quality import docs_static
 from orchestration.quality.validation import SuiteResult
 
 INDEX = "index.html"
@@ -43,7 +46,8 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str, fingerprin
     # The page's "Run Name" and "Run Time": the Dagster run that validated, not GE's __none__.
     result.validation.meta["run_id"] = RunIdentifier(run_name=run_id, run_time=validated_at)
     document = ValidationResultsPageRenderer().render(result.validation)
-    _write(page, _page_view().render(document))
+    docs_static.install(docs_dir)
+    _write(page, docs_static.offline(_page_view().render(document)))
     summary = {
         "suite": result.suite,
         "success": result.success,
