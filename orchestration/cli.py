@@ -7,12 +7,21 @@ import gc
 import getpass
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from orchestration.engines.duckdb.warehouse import WarehouseError, check_opens, refresh_lock
+import duckdb
+
+from orchestration.engines.duckdb.warehouse import (
+    WarehouseError,
+    check_not_lost,
+    check_opens,
+    refresh_lock,
+)
+from orchestration.privacy import make_umask_private
 from orchestration.settings import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
@@ -42,6 +51,7 @@ PARSE_KEYS = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    make_umask_private()  # case data: whatever this process (and dbt under it) writes is private
     try:
         return run_command(argv)
     except ConfigError as error:
@@ -62,7 +72,22 @@ def console_main() -> int:
 def run_command(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="barometer", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("refresh", help="run the nightly refresh now, without the daemon")
+    refresh_command = commands.add_parser(
+        "refresh", help="run the nightly refresh now, without the daemon"
+    )
+    refresh_command.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="start afresh with an empty warehouse when warehouse.duckdb is missing "
+        "(its raw history is lost; `barometer restore` brings it back from a backup instead)",
+    )
+    restore_command = commands.add_parser(
+        "restore", help="rebuild warehouse.duckdb from the newest verified backup"
+    )
+    restore_command.add_argument("--backup", type=Path, help="this backup folder instead")
+    restore_command.add_argument(
+        "--force", action="store_true", help="replace a warehouse that opens (kept beside it)"
+    )
     commands.add_parser(
         "check-config", help="show every setting, where it comes from and whether it is allowed"
     )
@@ -103,7 +128,9 @@ def run_command(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "refresh":
-        return refresh(Settings.from_env())
+        return refresh(Settings.from_env(), args.rebuild)
+    if args.command == "restore":
+        return restore(Settings.from_env(), args.backup, args.force)
     if args.command == "prepare":
         return prepare(Settings.from_env())
     if args.command == "report":
@@ -229,7 +256,31 @@ def prepare(settings: Settings) -> int:
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env).returncode
 
 
-def refresh(settings: Settings) -> int:
+def restore(settings: Settings, backup: Path | None, force: bool) -> int:
+    """``warehouse.duckdb`` rebuilt from a verified backup, under the refresh lock."""
+    from orchestration.raw.backup import BackupError
+    from orchestration.raw.backup import restore as restore_backup
+
+    try:
+        with refresh_lock(settings.warehouse_dir):
+            restored = restore_backup(settings, backup, force)
+    except (WarehouseError, BackupError) as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
+    rows = sum(restored.tables.values())
+    print(
+        f"Restored {settings.warehouse_path} from {restored.backup}: {len(restored.tables)} raw "
+        f"tables, {rows} rows, {restored.landing_files} landing files, in {restored.seconds:.1f} s"
+    )
+    for table, count in restored.tables.items():
+        print(f"  raw.{table}: {count} rows")
+    if restored.set_aside:
+        print(f"The warehouse file it replaced is kept as {restored.set_aside}")
+    print("The next refresh rebuilds every model from the restored raw tables.")
+    return 0
+
+
+def refresh(settings: Settings, rebuild: bool = False) -> int:
     """Run ``nightly_refresh`` in this process, print a summary and send the run's alerts.
 
     Without a daemon nobody else would: the alerts go through the same code and channels as
@@ -249,6 +300,12 @@ def refresh(settings: Settings) -> int:
         # Taken before the run starts, so a second refresh or a damaged file is one sentence,
         # not a failed run; the job's resource re-enters this same lock.
         with refresh_lock(settings.warehouse_dir), instance:
+            if rebuild and not settings.warehouse_path.exists():
+                # The operator's choice: an empty warehouse, and no record of a former build.
+                shutil.rmtree(settings.dbt_state_dir, ignore_errors=True)
+                duckdb.connect(str(settings.warehouse_path)).close()
+                print(f"Starting afresh: a new, empty {settings.warehouse_path}")
+            check_not_lost(settings.warehouse_path, settings.backup_dir)
             check_opens(settings.warehouse_path)
             result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
             print(run_summary(result, settings, time.monotonic() - started))
