@@ -33,8 +33,9 @@ _HELD: set[Path] = set()  # locks this process holds: the CLI takes it, then the
 _LOCK_HELD_BY = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 _HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the blocks
 _RESTORE = (
-    "restore it from the last backup, then run the refresh again (it holds the only copy of "
-    "the raw history, so it is never rebuilt)"
+    "restore it from the last backup with `barometer restore` (which keeps this file beside "
+    "it), then run the refresh again (it holds the only copy of the raw history, so it is "
+    "never rebuilt)"
 )
 _DAMAGED = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database")
 
