@@ -86,9 +86,9 @@ def test_backups_are_pruned_to_the_kept_number_and_share_unchanged_landed_files(
     )
     made = []
     for _ in range(3):
+        (settings.backup_dir / ".killed-half-way.tmp").mkdir(parents=True)
         with duckdb.connect(str(settings.warehouse_path)) as con:
             made.append(write_backup(con, settings, None).path)
-        (settings.backup_dir / ".killed-half-way.tmp").mkdir()
     kept = sorted(p for p in settings.backup_dir.iterdir())
     assert kept == made[1:]  # the oldest and the leftover of a killed backup are gone
     assert newest_backup(settings.backup_dir) == made[-1]
