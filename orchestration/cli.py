@@ -7,14 +7,23 @@ import gc
 import getpass
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import duckdb
+
 from orchestration.automation.night_log import Tee, night_log_path, open_log
-from orchestration.engines.duckdb.warehouse import WarehouseError, check_opens, refresh_lock
+from orchestration.engines.duckdb.warehouse import (
+    WarehouseError,
+    check_not_lost,
+    check_opens,
+    refresh_lock,
+)
+from orchestration.privacy import make_umask_private
 from orchestration.settings import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
@@ -44,6 +53,7 @@ PARSE_KEYS = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    make_umask_private()  # case data: whatever this process (and dbt under it) writes is private
     try:
         return run_command(argv)
     except ConfigError as error:
@@ -69,6 +79,19 @@ def run_command(argv: list[str] | None) -> int:
     )
     refresh_command.add_argument(
         "-v", "--verbose", action="store_true", help="show Dagster's and dbt's full log live"
+    )
+    refresh_command.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="start afresh with an empty warehouse when warehouse.duckdb is missing "
+        "(its raw history is lost; `barometer restore` brings it back from a backup instead)",
+    )
+    restore_command = commands.add_parser(
+        "restore", help="rebuild warehouse.duckdb from the newest verified backup"
+    )
+    restore_command.add_argument("--backup", type=Path, help="this backup folder instead")
+    restore_command.add_argument(
+        "--force", action="store_true", help="replace a warehouse that opens (kept beside it)"
     )
     commands.add_parser(
         "check-config", help="show every setting, where it comes from and whether it is allowed"
@@ -114,7 +137,9 @@ def run_command(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "refresh":
-        return refresh(Settings.from_env(), verbose=args.verbose)
+        return refresh(Settings.from_env(), verbose=args.verbose, rebuild=args.rebuild)
+    if args.command == "restore":
+        return restore(Settings.from_env(), args.backup, args.force)
     if args.command == "dev":
         from orchestration.ui.dev import run_dev
 
@@ -244,7 +269,31 @@ def prepare(settings: Settings) -> int:
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env).returncode
 
 
-def refresh(settings: Settings, verbose: bool = False) -> int:
+def restore(settings: Settings, backup: Path | None, force: bool) -> int:
+    """``warehouse.duckdb`` rebuilt from a verified backup, under the refresh lock."""
+    from orchestration.raw.backup import BackupError
+    from orchestration.raw.backup import restore as restore_backup
+
+    try:
+        with refresh_lock(settings.warehouse_dir):
+            restored = restore_backup(settings, backup, force)
+    except (WarehouseError, BackupError) as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
+    rows = sum(restored.tables.values())
+    print(
+        f"Restored {settings.warehouse_path} from {restored.backup}: {len(restored.tables)} raw "
+        f"tables, {rows} rows, {restored.landing_files} landing files, in {restored.seconds:.1f} s"
+    )
+    for table, count in restored.tables.items():
+        print(f"  raw.{table}: {count} rows")
+    if restored.set_aside:
+        print(f"The warehouse file it replaced is kept as {restored.set_aside}")
+    print("The next refresh rebuilds every model from the restored raw tables.")
+    return 0
+
+
+def refresh(settings: Settings, verbose: bool = False, rebuild: bool = False) -> int:
     """Run ``nightly_refresh`` in this process, print a short account and send the run's alerts.
 
     The console gets one line per step and the summary; Dagster's and dbt's full log goes to a
@@ -261,7 +310,7 @@ def refresh(settings: Settings, verbose: bool = False) -> int:
         print(f"Nightly refresh of {settings.warehouse_dir} (full log: {log_path})", flush=True)
         try:
             with redirect_stdout(full_log), redirect_stderr(full_log):
-                result, summary = _run_and_alert(settings, started, out)
+                result, summary = _run_and_alert(settings, started, out, rebuild)
         except WarehouseError as error:
             print(f"barometer: {error}", file=err)
             return 1
@@ -270,7 +319,7 @@ def refresh(settings: Settings, verbose: bool = False) -> int:
     return 0 if result.success else 1
 
 
-def _run_and_alert(settings: Settings, started: float, out):
+def _run_and_alert(settings: Settings, started: float, out, rebuild: bool):
     import dagster as dg
 
     from orchestration.automation.alerting import ALERTED_BY_CLI, alerts_for_run, send
@@ -282,6 +331,12 @@ def _run_and_alert(settings: Settings, started: float, out):
     # Taken before the run starts, so a second refresh or a damaged file is one sentence, not a
     # failed run; the job's resource re-enters this same lock.
     with refresh_lock(settings.warehouse_dir), instance:
+        if rebuild and not settings.warehouse_path.exists():
+            # The operator's choice: an empty warehouse, and no record of a former build.
+            shutil.rmtree(settings.dbt_state_dir, ignore_errors=True)
+            duckdb.connect(str(settings.warehouse_path)).close()
+            print(f"Starting afresh: a new, empty {settings.warehouse_path}", file=out)
+        check_not_lost(settings.warehouse_path, settings.backup_dir)
         check_opens(settings.warehouse_path)
         result = run_nightly_refresh(settings, instance, ALERTED_BY_CLI, step_lines=out)
         summary = run_summary(result, settings, time.monotonic() - started)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.assets.backup import backup
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_warehouse
 from orchestration.assets.extract import barometer_extract
@@ -19,6 +20,7 @@ from orchestration.automation.schedules import nightly_refresh, nightly_refresh_
 from orchestration.automation.sensors import barometer_drop_folder
 from orchestration.engines.duckdb.warehouse import WarehouseResource
 from orchestration.engines.postgres.assets import postgres_night
+from orchestration.privacy import make_umask_private
 from orchestration.quality.checks import case_disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites
 from orchestration.settings import (
@@ -32,6 +34,7 @@ OWNERS = ["team:integrationsdata"]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    make_umask_private()  # case data: whatever this process writes is its owner's only
     apply_process_env(settings)
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
     if settings.engine == "postgres":
@@ -39,7 +42,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # on the server (assets/postgres.py).
         assets, checks, engine_resources = postgres_night(settings)
     else:
-        assets = [barometer_extract, case_extracts, dbt_warehouse, serving, report, dbt_docs]
+        assets = [
+            *(barometer_extract, case_extracts, dbt_warehouse),
+            *(serving, report, dbt_docs, backup),
+        ]
         checks = [
             suite_checks("raw_quality", load_suites(EXPECTATIONS_DIR, "raw_")),
             suite_checks("marts_quality", load_suites(EXPECTATIONS_DIR, "marts_")),
@@ -64,6 +70,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "duckdb": WarehouseResource(
                 database=str(settings.warehouse_path),
                 connection_config={"memory_limit": settings.duckdb_memory_limit},
+                backup_dir=str(settings.backup_dir),
+                reader_group=settings.reader_group,
             ),
             **engine_resources,
         },

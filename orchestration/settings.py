@@ -70,6 +70,10 @@ class Settings:
     # libpq's connection options (host, port, dbname, user, password, ...); empty: libpq's own
     # variables (PGHOST, ...) or defaults.
     pg_options: dict[str, str] = field(default_factory=dict, repr=False)
+    # The group that may read the published files (privacy.py); None: only the owner.
+    reader_group: str | None = None
+    backup_dir_setting: Path | None = None
+    backup_keep: int = 7
 
     @property
     def uses_default_pseudonym_key(self) -> bool:
@@ -144,6 +148,14 @@ class Settings:
         relative = page.resolve().relative_to(self.warehouse_dir.resolve())
         return f"http://127.0.0.1:{self.pages_port}/{quote(relative.as_posix())}"
 
+    @property
+    def backup_dir(self) -> Path:
+        """Where each good night's verified backup goes (raw/backup.py). By default beside the
+        warehouse folder, not in it: removing or losing that folder leaves the backups; one
+        folder per warehouse, so two warehouses never prune each other's."""
+        default = self.warehouse_dir.parent / f"{self.warehouse_dir.name}-backups"
+        return self.backup_dir_setting or default
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read and check every variable; the first one not allowed raises ``ConfigError``."""
@@ -175,6 +187,9 @@ class Settings:
             pages_port=v["BAROMETER_PAGES_PORT"],
             engine=v["BAROMETER_ENGINE"],
             pg_options=v["BAROMETER_PG_DSN"] or {},
+            reader_group=v["BAROMETER_READER_GROUP"],
+            backup_dir_setting=v["BAROMETER_BACKUP_DIR"],
+            backup_keep=v["BAROMETER_BACKUP_KEEP"],
         )
 
     def subprocess_env(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ Plain Python: no Dagster, no project imports (settings.py and alerts.py import t
 from __future__ import annotations
 
 import csv
+import grp
 import math
 import os
 import re
@@ -187,6 +188,14 @@ def municipality_code(text: str) -> str:
     return code
 
 
+def reader_group(text: str) -> str:
+    """An existing group that this process may give files to (root, or one of its groups)."""
+    gid = grp.getgrnam(text).gr_gid  # KeyError: no such group
+    if os.geteuid() != 0 and gid not in os.getgroups():
+        raise ValueError(text)
+    return text
+
+
 def choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text.lower() not in allowed:
@@ -284,6 +293,13 @@ SETTINGS_VARIABLES = (
     Variable("BAROMETER_PG_DSN", None, libpq_dsn,
              "a libpq connection string or URI (host=... dbname=... or postgresql://...) with "
              f"no options but {', '.join(LIBPQ_VARIABLES)}", secret=True),
+    Variable("BAROMETER_READER_GROUP", None, reader_group,
+             "an existing group that the user running the night belongs to"),
+    Variable("BAROMETER_BACKUP_DIR", None, directory(writable=True),
+             "a folder that exists or can be created, and is writable (unset: a folder "
+             "<warehouse>-backups beside the warehouse folder)"),
+    Variable("BAROMETER_BACKUP_KEEP", "7", whole(1, 1000),
+             "a whole number of backups to keep, from 1 to 1000"),
 )  # fmt: skip
 
 ALERT_VARIABLES = (

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import psycopg
+import pytest
 import yaml
 from postgres import PostgresServer
 
@@ -157,3 +158,27 @@ def test_a_night_is_recorded_in_dagster_storage_on_postgres(
     with psycopg.connect(dataclasses.replace(postgres_server, dbname="dagster").dsn) as con:
         assert con.execute("select count(*) from runs").fetchone()[0] == 1
         assert con.execute("select count(*) from event_logs").fetchone()[0] > 100
+
+
+def test_the_reader_role_has_no_file_or_program_access(postgres_server):
+    """BI logins read schema marts; the server's files and programs are the server's only."""
+    from orchestration.engines.postgres.publish import create_reader_role
+
+    create_reader_role(postgres_server.dsn, "bi_reader_no_files")
+    reader_dsn = dataclasses.replace(postgres_server, user="bi_reader_no_files").dsn
+    with psycopg.connect(reader_dsn) as con:
+        for role in ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"):
+            assert con.execute(
+                "select pg_has_role(current_user, %s, 'member')", [role]
+            ).fetchone() == (False,), role
+    refused = (
+        "copy (select 1) to program 'true'",
+        "select pg_read_file('postgresql.conf')",
+        "copy (select 1) to '/tmp/bi_reader_no_files.csv'",
+    )
+    for statement in refused:
+        with (
+            psycopg.connect(reader_dsn) as con,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            con.execute(statement)

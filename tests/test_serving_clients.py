@@ -9,6 +9,7 @@ file in its own process, read-only, as a BI server would.
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,77 @@ def test_publication_row_says_what_the_night_holds(published):
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+BI_TOOLS_DOC = PROJECT_ROOT / "docs" / "bi-tools.md"
+# One statement per connection, as Superset runs them; prints what each did.
+TRY_AS_READER = """
+import json, sys
+import sqlalchemy as sa
+engine = sa.create_engine(sys.argv[1])
+outcome = {}
+for statement in json.loads(sys.argv[2]):
+    try:
+        with engine.connect() as con:
+            result = con.exec_driver_sql(statement)
+            outcome[statement] = ["ok", str(result.fetchall() if result.returns_rows else None)]
+    except Exception as error:
+        outcome[statement] = [type(error.orig).__name__, str(error.orig).splitlines()[0]]
+print(json.dumps(outcome))
+"""
+
+
+def documented_uri(serving: Path) -> str:
+    """The Superset URI exactly as docs/bi-tools.md writes it, with this night's path."""
+    [uri] = re.findall(r"^\s*(duckdb:////abs/path/\S+)$", BI_TOOLS_DOC.read_text(), re.M)
+    return uri.replace("/abs/path/warehouse/serving.duckdb", str(serving))
+
+
+def test_the_documented_uri_reads_and_refuses_the_file_system(published, tmp_path):
+    serving, outside = published.serving_path, tmp_path / "written.csv"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for readers")
+    parquet = published.parquet_dir / "fct_indicator_values.parquet"
+    refused = [
+        f"copy (select 1) to '{outside}'",
+        f"select * from read_text('{secret}')",
+        f"select count(*) from read_parquet('{parquet}')",
+        f"attach '{published.warehouse_path}' as warehouse (read_only)",
+        "set enable_external_access = true",
+    ]
+    works = [
+        "select count(*) from marts.fct_indicator_values",
+        "select comment from duckdb_tables() where table_name = 'publication'",
+        "select comment from duckdb_columns() where column_name = 'national_value' limit 1",
+    ]
+    uri = documented_uri(serving)
+    assert "enable_external_access=false" in uri and "access_mode=read_only" in uri
+    result = subprocess.run(
+        [sys.executable, "-c", TRY_AS_READER, uri, json.dumps(refused + works)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    for statement in refused:
+        assert outcome[statement][0] in ("PermissionException", "InvalidInputException"), (
+            statement,
+            outcome[statement],
+        )
+    for statement in works:
+        assert outcome[statement][0] == "ok", (statement, outcome[statement])
+    assert "never sum it" in outcome[works[2]][1]  # a figure repeated on every row
+    assert not outside.exists()
+
+
+def test_the_documented_python_line_refuses_the_file_system(published, tmp_path):
+    [line] = re.findall(r"`(duckdb\.connect\(\"/abs/path/[^`]+)`", BI_TOOLS_DOC.read_text())
+    path = str(published.serving_path)
+    con = eval(line.replace("/abs/path/warehouse/serving.duckdb", path), {"duckdb": duckdb})
+    with con:
+        assert con.execute("select count(*) from marts.dim_indicator").fetchone()[0] > 0
+        with pytest.raises(duckdb.PermissionException):
+            con.execute(f"copy (select 1) to '{tmp_path / 'x.csv'}'")
+        with pytest.raises(duckdb.Error):
+            con.execute("set enable_external_access = true")

@@ -87,6 +87,9 @@ BAD_VALUES = [
     ("DAGSTER_UI_URL", "127.0.0.1:3000", {}, "http(s) URL"),
     ("ALERT_VALUE_CHANGE_POINTS", "-5", {}, "above 0"),
     ("ALERT_VALUE_CHANGE_POINTS", "fem", {}, "above 0"),
+    ("BAROMETER_READER_GROUP", "no-such-group-here", {}, "an existing group"),
+    ("BAROMETER_BACKUP_DIR", str(FILE / "backups"), {}, "can be created"),
+    ("BAROMETER_BACKUP_KEEP", "0", {}, "from 1 to 1000"),
 ]
 
 

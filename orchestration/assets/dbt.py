@@ -18,6 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.previews import table_metadata
+from orchestration.engines.duckdb.warehouse import warehouse_identity
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.transform.dbt_process import DbtNight, run_dbt_night
 
@@ -80,8 +81,10 @@ def dbt_warehouse(context: dg.AssetExecutionContext):
     """Reference seeds, staging views, intermediate models and marts with enforced contracts,
     with their dbt data tests, in one ``dbt build`` of what changed since the last night; then
     the catalogue of dbt's docs."""
-    night, manifest = run_nightly_dbt(context, changed_only=True)
     duckdb: DuckDBResource = context.resources.duckdb
+    with duckdb.get_connection() as con:  # before dbt's process holds the file
+        identity = {"BAROMETER_WAREHOUSE_ID": warehouse_identity(con)}
+    night, manifest = run_nightly_dbt(context, identity, changed_only=True)
     with duckdb.get_connection() as con:  # only once dbt's process has let go of the file
         yield from night_outputs(
             context, night, manifest, TRANSLATOR, lambda key: table_metadata(con, key)

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.engines.duckdb.data_changes import copenhagen_changes
 from orchestration.engines.duckdb.publish import publish_schema
+from orchestration.privacy import open_to_readers
 from orchestration.publish.publication import previous_published_at, tonights_publication
 from orchestration.publish.serving_metadata import read_table_docs, undocumented
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
@@ -72,6 +73,9 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             docs,
             publication,
         )
+    open_to_readers(
+        settings.warehouse_dir, settings.reader_group, [settings.serving_path, settings.parquet_dir]
+    )
     context.log.info(f"Published {settings.serving_path}")
     for change in changes:
         context.log.warning(f"Copenhagen changed: {change}")

@@ -6,6 +6,7 @@ pages of the last good night stay as they were.
 
 import dagster as dg
 
+from orchestration.privacy import open_to_readers
 from orchestration.reporting import build_report
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
 from orchestration.settings import Settings
@@ -26,6 +27,7 @@ from orchestration.settings import Settings
 def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     result = build_report(settings.serving_path, settings.report_municipality, settings.report_dir)
+    open_to_readers(settings.warehouse_dir, settings.reader_group, [settings.report_dir])
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
     return dg.MaterializeResult(
         metadata={
@@ -58,6 +60,8 @@ def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         page = publish_dbt_docs(settings.dbt_target_dir, settings.dbt_docs_dir)
     except DbtDocsError as error:
         raise dg.Failure(str(error)) from error
+    # The whole docs/ folder: dbt's page and the quality gates' Data Docs.
+    open_to_readers(settings.warehouse_dir, settings.reader_group, [settings.dbt_docs_dir.parent])
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(page)),

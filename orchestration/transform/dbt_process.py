@@ -42,8 +42,10 @@ NIGHT_FILE = "night.json"  # how the child chose the build: what changed, or why
 # What the models read besides their files and sources: env_var() in the models and macros
 # (the small-cell threshold of the case marts; the schema the server builds the marts in).
 # profiles.yml's variables say where the warehouse is, not what is in it: the state is kept
-# beside the warehouse file, and a copy of the folder is the same warehouse.
-STATE_VARIABLES = ("BAROMETER_MIN_CELL", "BAROMETER_PG_MARTS_SCHEMA")
+# beside the warehouse file, and a copy of the folder is the same warehouse. The warehouse's
+# identity (engines/duckdb/warehouse.py) is recorded too: a record made against another file
+# (lost, restored) would skip models that file does not hold, so it means a whole build.
+STATE_VARIABLES = ("BAROMETER_MIN_CELL", "BAROMETER_PG_MARTS_SCHEMA", "BAROMETER_WAREHOUSE_ID")
 STATE_FILES = ("manifest.json", "sources.json", "variables.json")
 
 

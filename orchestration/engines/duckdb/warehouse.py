@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -24,13 +25,17 @@ from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 from pydantic import PrivateAttr
 
+from orchestration.privacy import secure_warehouse
+from orchestration.raw.backup import newest_backup
+
 LOCK_NAME = "refresh.lock"
 _HELD: set[Path] = set()  # locks this process holds: the CLI takes it, then the job's resource
 _LOCK_HELD_BY = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 _HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the blocks
 _RESTORE = (
-    "restore it from the last backup, then run the refresh again (it holds the only copy of "
-    "the raw history, so it is never rebuilt)"
+    "restore it from the last backup with `barometer restore` (which keeps this file beside "
+    "it), then run the refresh again (it holds the only copy of the raw history, so it is "
+    "never rebuilt)"
 )
 _DAMAGED = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database")
 
@@ -103,6 +108,33 @@ def refresh_lock(warehouse_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def check_not_lost(database: Path, backup_dir: Path) -> None:
+    """Stop a night that finds no warehouse file where an earlier night worked: DuckDB would
+    create an empty one, and the night would publish marts without their history."""
+    if database.exists():
+        return
+    signs = [database.with_name("serving.duckdb"), database.with_name("dbt_state")]
+    backup = newest_backup(backup_dir)
+    if backup is None and not any(sign.exists() for sign in signs):
+        return  # a first night
+    raise WarehouseError(
+        f"{database} is missing, but an earlier night published here: nothing was done and "
+        f"serving.duckdb is unchanged; run `barometer restore` (newest backup: "
+        f"{backup or f'none in {backup_dir}'}), or start afresh with `barometer refresh --rebuild`"
+    )
+
+
+def warehouse_identity(con: DuckDBPyConnection) -> str:
+    """A random id of this warehouse file, made on first use. dbt's state record notes it, so
+    a record of another file (lost, restored, replaced) is never trusted (dbt_process.py)."""
+    con.execute("create table if not exists main.warehouse_identity (id varchar not null)")
+    found = con.execute("select id from main.warehouse_identity").fetchone()
+    if found is None:
+        found = (uuid.uuid4().hex,)
+        con.execute("insert into main.warehouse_identity values (?)", found)
+    return found[0]
+
+
 def check_opens(database: Path, config: dict | None = None) -> None:
     """Open the warehouse once and check its size, so a fault is named before any step runs.
 
@@ -143,6 +175,10 @@ class WarehouseResource(DuckDBResource):
     opens before any step, and names the fault when a connection cannot be made. Unlike
     ``DuckDBResource`` it does not retry for minutes on a lock or a damaged file."""
 
+    # Where the backups are (a lost warehouse names the newest) and who may read the published
+    # files (privacy.py): the warehouse folder is made private at the start of every night.
+    backup_dir: str
+    reader_group: str | None = None
     _guard: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -150,6 +186,8 @@ class WarehouseResource(DuckDBResource):
         self._guard = ExitStack()
         self._guard.enter_context(refresh_lock(database.parent))
         try:
+            check_not_lost(database, Path(self.backup_dir))
+            secure_warehouse(database.parent, self.reader_group)
             check_opens(database, self.connection_config)
         except WarehouseError:
             self._guard.close()

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import dbt_assets
 from psycopg.conninfo import make_conninfo
 
+from orchestration.assets.backup import backup
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import (
     WarehouseTranslator,
@@ -140,4 +141,5 @@ def postgres_night(settings: Settings) -> tuple[list, list, dict]:
         disclosure_checks("postgres", STAGING),
     ]
     resources = {"postgres": PostgresResource(dsn=make_conninfo(**settings.pg_options))}
-    return [*assets, dbt_docs], checks, resources
+    # The raw store stays the local DuckDB file on this engine too: it is backed up the same way.
+    return [*assets, dbt_docs, backup], checks, resources
