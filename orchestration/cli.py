@@ -303,23 +303,33 @@ def refresh(settings: Settings, verbose: bool = False, rebuild: bool = False) ->
     """
     apply_process_env(settings)
     started = time.monotonic()
-    out, err = sys.stdout, sys.stderr
-    log_path = night_log_path(settings.logs_dir)
-    with open_log(log_path) as log_file:
-        full_log = Tee(log_file, out) if verbose else log_file
-        print(f"Nightly refresh of {settings.warehouse_dir} (full log: {log_path})", flush=True)
-        try:
-            with redirect_stdout(full_log), redirect_stderr(full_log):
-                result, summary = _run_and_alert(settings, started, out, rebuild)
-        except WarehouseError as error:
-            print(f"barometer: {error}", file=err)
-            return 1
-        log_file.write(summary.full + "\n")
-        print(summary.short, file=out)
+    out = sys.stdout
+    try:
+        # Taken before the run starts, so a second refresh or a damaged file is one sentence,
+        # not a failed run; the job's resource re-enters this same lock.
+        with refresh_lock(settings.warehouse_dir):
+            if rebuild and not settings.warehouse_path.exists():
+                # The operator's choice: an empty warehouse, and no record of a former build.
+                shutil.rmtree(settings.dbt_state_dir, ignore_errors=True)
+                duckdb.connect(str(settings.warehouse_path)).close()
+                print(f"Starting afresh: a new, empty {settings.warehouse_path}")
+            check_not_lost(settings.warehouse_path, settings.backup_dir)
+            check_opens(settings.warehouse_path)
+            log_path = night_log_path(settings.logs_dir)
+            with open_log(log_path) as log_file:
+                print(f"Nightly refresh of {settings.warehouse_dir} (full log: {log_path})")
+                full_log = Tee(log_file, out) if verbose else log_file
+                with redirect_stdout(full_log), redirect_stderr(full_log):
+                    result, summary = _run_and_alert(settings, started, out)
+                log_file.write(summary.full + "\n")
+    except WarehouseError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
+    print(summary.short)
     return 0 if result.success else 1
 
 
-def _run_and_alert(settings: Settings, started: float, out, rebuild: bool):
+def _run_and_alert(settings: Settings, started: float, out):
     import dagster as dg
 
     from orchestration.automation.alerting import ALERTED_BY_CLI, alerts_for_run, send
@@ -328,16 +338,7 @@ def _run_and_alert(settings: Settings, started: float, out, rebuild: bool):
 
     # With DAGSTER_HOME set (the Makefile does), the run is recorded where `make dev` shows it.
     instance = dg.DagsterInstance.get() if settings.dagster_home else dg.DagsterInstance.ephemeral()
-    # Taken before the run starts, so a second refresh or a damaged file is one sentence, not a
-    # failed run; the job's resource re-enters this same lock.
-    with refresh_lock(settings.warehouse_dir), instance:
-        if rebuild and not settings.warehouse_path.exists():
-            # The operator's choice: an empty warehouse, and no record of a former build.
-            shutil.rmtree(settings.dbt_state_dir, ignore_errors=True)
-            duckdb.connect(str(settings.warehouse_path)).close()
-            print(f"Starting afresh: a new, empty {settings.warehouse_path}", file=out)
-        check_not_lost(settings.warehouse_path, settings.backup_dir)
-        check_opens(settings.warehouse_path)
+    with instance:
         result = run_nightly_refresh(settings, instance, ALERTED_BY_CLI, step_lines=out)
         summary = run_summary(result, settings, time.monotonic() - started)
         alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
