@@ -7,6 +7,7 @@ enough that the sample's oldest citizens expire.
 """
 
 import csv
+import json
 import os
 import shutil
 import stat
@@ -22,6 +23,7 @@ from orchestration.engines.duckdb.warehouse import refresh_lock
 from orchestration.raw import erasure
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.sources.pseudonyms import pseudonym
+from orchestration.transform.dbt_process import NIGHT_FILE, REBUILD_FILE
 
 SAMPLE_CASES = PROJECT_ROOT / "seeds" / "cases"
 NIGHT = "20250110"  # the night after the sample's last
@@ -145,6 +147,9 @@ def test_an_erased_citizen_and_the_expired_ones_are_gone_after_one_night(cases_c
     record = settings.warehouse_dir / erasure.RECORD_NAME
     assert stat.S_IMODE(record.stat().st_mode) == 0o600
     assert erased in record.read_text()
+    # No source is fresher now: the next night learns from the state what to rebuild.
+    rebuild = settings.dbt_state_dir / REBUILD_FILE
+    assert "int_citizen_milestones" in rebuild.read_text().split()
 
     # The case system sends the citizen again, and nobody else.
     digits = cpr.replace("-", "")
@@ -156,6 +161,9 @@ def test_an_erased_citizen_and_the_expired_ones_are_gone_after_one_night(cases_c
 
     night = barometer("refresh")
     assert night.returncode == 0, night.stdout[-3000:] + night.stderr[-3000:]
+    # A build of what changed, not of everything; its success cleared the list.
+    assert json.loads((settings.dbt_target_dir / NIGHT_FILE).read_text())["changed_only"]
+    assert not rebuild.exists()
     for output in (erasing.stdout, erasing.stderr, night.stdout, night.stderr):
         assert cpr not in output and digits not in output
     assert cpr not in record.read_text() and digits not in record.read_text()
