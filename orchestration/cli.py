@@ -116,6 +116,16 @@ def run_command(argv: list[str] | None) -> int:
     )
     role.add_argument("name")
     role.add_argument("--password", action="store_true", help="prompt for the login's password")
+    erase = commands.add_parser(
+        "erase-citizens",
+        help="erase citizens from every table of the warehouse (GDPR art. 17), by CPR number",
+    )
+    erase.add_argument(
+        "--cpr-file",
+        required=True,
+        help="a file with one CPR number a line, or - for standard input (never the numbers "
+        "themselves on the command line)",
+    )
     parse = commands.add_parser(
         "parse", help="show how an export would be read, one JSON row per line, loading nothing"
     )
@@ -150,6 +160,8 @@ def run_command(argv: list[str] | None) -> int:
         return build_report_page(Settings.from_env(), args.municipality, args.out)
     if args.command == "create-reader-role":
         return create_reader_role(Settings.from_env(), args.name, args.password)
+    if args.command == "erase-citizens":
+        return erase_citizens(Settings.from_env(), args.cpr_file)
     if args.command == "check-config":
         return check_config(os.environ)
     if args.command == "parse":
@@ -255,6 +267,48 @@ def create_reader_role(settings: Settings, name: str, ask_password: bool) -> int
     password = getpass.getpass(f"Password for {name}: ") if ask_password else None
     postgres_publish.create_reader_role(make_conninfo(**settings.pg_options), name, password)
     print(f"{name}: a login of {postgres_publish.READER_GROUP}, which reads schema marts only")
+    return 0
+
+
+def erase_citizens(settings: Settings, cpr_file: str) -> int:
+    """Erase the citizens of a CPR file, between nights (it takes the refresh's lock); prints
+    counts only, never a number."""
+    from orchestration.engines.duckdb.warehouse import open_warehouse
+    from orchestration.raw import erasure
+
+    key = settings.pseudonym_key
+    try:
+        if cpr_file == "-":
+            citizens = erasure.pseudonyms_from_lines(sys.stdin, "standard input", key)
+        else:
+            citizens = erasure.read_cpr_file(Path(cpr_file), key)
+    except erasure.CprFileError as error:
+        print(f"barometer: {error}; nothing was erased", file=sys.stderr)
+        return 2
+    if not citizens:
+        print("barometer: the CPR file holds no CPR number; nothing was erased", file=sys.stderr)
+        return 2
+    if not settings.warehouse_path.exists():
+        print(
+            f"barometer: there is no warehouse at {settings.warehouse_path}: restore it first "
+            "(barometer restore), then erase; nothing was erased",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        with refresh_lock(settings.warehouse_dir):
+            check_opens(settings.warehouse_path)
+            with open_warehouse(settings.warehouse_path) as con:
+                erased = erasure.erase(con, settings, citizens)
+    except WarehouseError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"Erased {erased.citizens} citizen(s) ({erased.citizens_found} held in the warehouse): "
+        f"{erased.rows} rows from {len(erased.tables)} table(s). Recorded by pseudonym in "
+        f"raw.erased_citizens and {settings.warehouse_dir / erasure.RECORD_NAME}; the next night "
+        "publishes counts without them. Backups taken before now still hold them until pruned."
+    )
     return 0
 
 

@@ -62,6 +62,9 @@ class Settings:
     dagster_home: Path | None = None
     cases_source_dir: Path = PROJECT_ROOT / "seeds" / "cases"
     pseudonym_key: str = field(default=DEV_PSEUDONYM_KEY, repr=False)
+    # Citizens whose last case activity is older than this are erased every night (GDPR art.
+    # 5(1)(e), raw/erasure.py).
+    case_retention_years: int = 15
     min_cell: int = 5
     duckdb_memory_limit: str = "2GB"
     report_municipality: str = "101"
@@ -181,6 +184,7 @@ class Settings:
             dagster_home=v["DAGSTER_HOME"],
             cases_source_dir=v["CASES_SOURCE_DIR"],
             pseudonym_key=v["BAROMETER_PSEUDONYM_KEY"] or DEV_PSEUDONYM_KEY,
+            case_retention_years=v["BAROMETER_CASE_RETENTION_YEARS"],
             min_cell=v["BAROMETER_MIN_CELL"],
             duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
             report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],

@@ -277,6 +277,8 @@ SETTINGS_VARIABLES = (
     Variable("BAROMETER_PSEUDONYM_KEY", None, text_of_at_least(16),
              "a secret of at least 16 characters (unset, the development key is used)",
              secret=True),
+    Variable("BAROMETER_CASE_RETENTION_YEARS", "15", whole(1, 100),
+             "a whole number of years from 1 to 100 (case data older than that is erased)"),
     Variable("BAROMETER_MIN_CELL", "5", whole(SMALLEST_CELL_ALLOWED),
              f"a whole number of at least {SMALLEST_CELL_ALLOWED} "
              "(Danmarks Statistik's smallest publishable cell)"),

@@ -49,6 +49,8 @@ BAD_VALUES = [
     ("BAROMETER_DOWNLOAD_TIMEOUT", "nan", {}, "above 0"),
     ("CASES_SOURCE_DIR", f"{FILE}/cases", {}, "readable folder"),
     ("BAROMETER_PSEUDONYM_KEY", "hemmelig", {}, "at least 16 characters"),
+    ("BAROMETER_CASE_RETENTION_YEARS", "0", {}, "from 1 to 100"),
+    ("BAROMETER_CASE_RETENTION_YEARS", "ten", {}, "whole number of years"),
     ("BAROMETER_MIN_CELL", "0", {}, "at least 3"),
     ("BAROMETER_MIN_CELL", "-1", {}, "at least 3"),
     ("BAROMETER_MIN_CELL", "2", {}, "Danmarks Statistik"),
@@ -126,6 +128,7 @@ def test_defaults_are_valid_and_unchanged():
     settings = Settings.from_env({})
 
     assert settings.min_cell == 5
+    assert settings.case_retention_years == 15
     assert settings.max_reject_share == 0.01
     assert settings.duckdb_memory_limit == "2GB"
     assert settings.warehouse_dir == PROJECT_ROOT / "warehouse"

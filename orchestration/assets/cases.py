@@ -8,6 +8,7 @@ from dagster_duckdb import DuckDBResource
 from duckdb import Error as DuckDBError
 
 from orchestration.raw import cases as raw_cases
+from orchestration.raw import erasure
 from orchestration.settings import REFERENCE_DIR, Settings
 from orchestration.sources.cases import (
     CaseExtractError,
@@ -117,6 +118,8 @@ def case_extracts(context: dg.AssetExecutionContext):
         except BaseException:
             con.execute("rollback")
             raise
+        # Retention, before dbt reads the case tables: the same erasure as on request.
+        expired = erasure.expire_citizens(con, settings)
         totals = {
             CITIZENS: raw_cases.table_rows(con, raw_cases.CASE_CITIZENS),
             EVENTS: raw_cases.table_rows(con, raw_cases.CASE_EVENTS),
@@ -126,10 +129,16 @@ def case_extracts(context: dg.AssetExecutionContext):
         context.log.info(
             f"Loaded {load.rows_loaded} of {load.records} rows from {load.source_file}"
             + (f"; {load.rows_rejected} rejected" if load.rows_rejected else "")
+            + (f" ({load.rows_erased} of erased citizens)" if load.rows_erased else "")
             + (f"; {load.values_masked} CPR-shaped values masked" if load.values_masked else "")
         )
     if loads:
         _log_rejects(context, loaded_at)
+    if expired:
+        context.log.info(
+            f"Retention: {expired.citizens} citizen(s) with no case activity in the last "
+            f"{settings.case_retention_years} years erased ({expired.rows} rows)"
+        )
     for key, kind in ((CITIZENS, "citizens"), (EVENTS, "events")):
         mine = [load for load in loads if load.kind == kind]
         yield dg.MaterializeResult(
@@ -140,6 +149,8 @@ def case_extracts(context: dg.AssetExecutionContext):
                 "rows_loaded": sum(load.rows_loaded for load in mine),
                 "rows_rejected": sum(load.rows_rejected for load in mine),
                 "values_masked": sum(load.values_masked for load in mine),
+                "rows_of_erased_citizens": sum(load.rows_erased for load in mine),
+                "citizens_expired": expired.citizens if expired else 0,
                 "dagster/row_count": totals[key],
                 "pseudonym_key": "development default"
                 if settings.uses_default_pseudonym_key

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,15 +23,12 @@ from pathlib import Path
 import duckdb
 
 from orchestration.privacy import make_private
+from orchestration.raw.erasure import reapply_erasures
 from orchestration.settings import Settings
 
 MANIFEST = "manifest.json"
 FORMAT = "barometer-backup/1"
 SCHEMA = "raw"
-# Steps run on the restored warehouse after its raw tables are imported and before it replaces
-# anything, each as step(con, settings). The erasure of citizens registers its
-# reapply_erasures here, so a restore from a backup taken before an erasure re-applies it.
-POST_RESTORE_STEPS: list[Callable[[duckdb.DuckDBPyConnection, Settings], None]] = []
 
 
 class BackupError(Exception):
@@ -276,8 +272,9 @@ def restore(settings: Settings, backup: Path | None = None, force: bool = False)
             if rows != entry["rows"]:
                 raise BackupError(f"{relation}: {rows} rows restored, {entry['rows']} backed up")
             tables[table] = rows
-        for step in POST_RESTORE_STEPS:
-            step(con, settings)
+        # A backup taken before an erasure still holds those citizens: erase them again, from
+        # the record kept beside the warehouse, before the restored file replaces anything.
+        reapply_erasures(con, settings)
         con.execute("checkpoint")
     _restore_landing(backup, manifest["landing"], settings.landing_dir)
     set_aside = None

@@ -8,6 +8,9 @@ Unlike the barometer's append-only snapshots, case extracts are nightly deltas, 
 - ``raw.case_loads``: what was loaded from which file: name, sha256, line counts, rows, rejects.
   The files themselves are never copied into the warehouse: they hold CPR numbers.
 - ``raw.case_rejects``: rows that could not be read, by file, line and reason; never a value.
+- ``raw.erased_citizens``: the pseudonyms of citizens erased (on request, or expired by the
+  retention period; ``raw/erasure.py``). A later extract's rows for them are not loaded: they
+  are rejects with the reason ``erased citizen``.
 
 Loading the same file again changes nothing, and loading the extracts night by night gives the
 same tables as loading them all at once.
@@ -20,12 +23,14 @@ from datetime import datetime
 
 import duckdb
 
-from orchestration.sources.cases import ParsedExtract
+from orchestration.sources.cases import ParsedExtract, Reject
 
 CASE_LOADS = "raw.case_loads"
 CASE_CITIZENS = "raw.case_citizens"
 CASE_EVENTS = "raw.case_events"
 CASE_REJECTS = "raw.case_rejects"
+ERASED_CITIZENS = "raw.erased_citizens"
+ERASED_REASON = "erased citizen"
 
 _DDL = [
     f"""
@@ -81,6 +86,13 @@ create table if not exists {CASE_REJECTS} (
     reason varchar not null,
     loaded_at timestamp not null
 )""",
+    f"""
+create table if not exists {ERASED_CITIZENS} (
+    citizen_id varchar not null,
+    reason varchar not null,
+    erased_at timestamp not null,
+    rows_erased bigint not null
+)""",
 ]
 
 # The key of each table, and the order in which the latest version of a key wins.
@@ -100,6 +112,7 @@ class CaseLoad:
     rows_loaded: int
     rows_rejected: int
     values_masked: int
+    rows_erased: int = 0  # rows of erased citizens, not loaded (counted in rows_rejected too)
 
 
 def ensure_case_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -143,14 +156,22 @@ def load_extract(
         ).fetchone()[0]
     finally:
         con.unregister("case_batches")
+    # An erased citizen stays erased: rows a later extract re-sends for them are not kept.
+    erased = con.execute(
+        f"delete from {table} where source_file = ? and loaded_at = ? "
+        f"and citizen_id in (select citizen_id from {ERASED_CITIZENS}) returning source_line",
+        [extract.name, loaded_at],
+    ).fetchall()
+    rows -= len(erased)
+    rejects = parsed.rejects + [Reject(extract.name, line, ERASED_REASON) for (line,) in erased]
     _keep_latest_versions(con, table, extract.name, loaded_at)
     # Keyed by the file's sha256 too: a forced re-load of the same file does not double them.
     for log_table in (CASE_REJECTS, CASE_LOADS):
         con.execute(f"delete from {log_table} where source_sha256 = ?", [extract.sha256]).fetchall()
-    if parsed.rejects:
+    if rejects:
         con.executemany(
             f"insert into {CASE_REJECTS} values (?, ?, ?, ?, ?)",
-            [(r.source_file, extract.sha256, r.line, r.reason, loaded_at) for r in parsed.rejects],
+            [(r.source_file, extract.sha256, r.line, r.reason, loaded_at) for r in rejects],
         )
     con.execute(
         f"insert into {CASE_LOADS} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -162,7 +183,7 @@ def load_extract(
             extract.line_count,
             parsed.records,
             rows,
-            len(parsed.rejects),
+            len(rejects),
             parsed.masked_values,
             key_fingerprint,
             extract.size,
@@ -172,7 +193,7 @@ def load_extract(
     )
     return CaseLoad(
         extract.name, extract.kind, extract.sha256, parsed.records, rows,
-        len(parsed.rejects), parsed.masked_values,
+        len(rejects), parsed.masked_values, len(erased),
     )  # fmt: skip
 
 

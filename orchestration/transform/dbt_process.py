@@ -47,6 +47,11 @@ NIGHT_FILE = "night.json"  # how the child chose the build: what changed, or why
 # (lost, restored) would skip models that file does not hold, so it means a whole build.
 STATE_VARIABLES = ("BAROMETER_MIN_CELL", "BAROMETER_PG_MARTS_SCHEMA", "BAROMETER_WAREHOUSE_ID")
 STATE_FILES = ("manifest.json", "sources.json", "variables.json")
+# Models whose rows were deleted outside dbt since the recorded build (an erasure of citizens,
+# raw/erasure.py), one a line: the next build of what changed also builds what is downstream of
+# them, which no source's freshness would select. A successful build replaces the state, and so
+# clears the list.
+REBUILD_FILE = "rebuild_downstream.txt"
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,20 @@ def _changed_since(runner, target: str, state_dir: Path) -> tuple[bool, list[str
     changed = [name for name, value in _state_variables().items() if recorded.get(name) != value]
     if changed:
         return True, [], f"{', '.join(changed)} changed since the last build"
-    return True, ["--select", CHANGED, "--state", str(state_dir)], None
+    rebuild = state_dir / REBUILD_FILE
+    models = rebuild.read_text().split() if rebuild.exists() else []
+    selection = " ".join([CHANGED, *(f"{model}+" for model in models)])
+    return True, ["--select", selection, "--state", str(state_dir)], None
+
+
+def rebuild_downstream(state_dir: Path, models: list[str]) -> None:
+    """Have the next build of what changed build ``models`` and everything downstream of them
+    too. Without a recorded build there is nothing to add: the next night builds everything."""
+    if not models or not state_dir.is_dir():
+        return
+    rebuild = state_dir / REBUILD_FILE
+    listed = set(rebuild.read_text().split()) if rebuild.exists() else set()
+    rebuild.write_text("".join(f"{model}\n" for model in sorted(listed | set(models))))
 
 
 def _record_state(target: Path, state_dir: Path) -> None:
