@@ -15,7 +15,7 @@ from orchestration.settings import Settings
     key="report",
     deps=["serving"],
     group_name="publish",
-    kinds={"html", "plotly"},
+    kinds={"html", "svg"},
     description=(
         "warehouse/report/index.html: one self-contained page (opens offline) built from the "
         "published serving.duckdb only: the scorecard, each indicator against the country, the "
