@@ -60,6 +60,7 @@ class Settings:
     min_cell: int = 5
     duckdb_memory_limit: str = "2GB"
     report_municipality: str = "101"
+    report_all: bool = False  # the nightly report also writes every municipality's page
     engine: str = "duckdb"
     # libpq's connection options (host, port, dbname, user, password, ...); empty: libpq's own
     # variables (PGHOST, ...) or defaults.
@@ -118,6 +119,11 @@ class Settings:
         return self.warehouse_dir / "report"
 
     @property
+    def report_all_dir(self) -> Path:
+        """Every municipality's page and their index, with BAROMETER_REPORT_ALL=true."""
+        return self.report_dir / "all"
+
+    @property
     def dbt_docs_dir(self) -> Path:
         """dbt's documentation of the models, one static page, after every successful night."""
         return self.warehouse_dir / "docs" / "dbt"
@@ -150,6 +156,7 @@ class Settings:
             min_cell=v["BAROMETER_MIN_CELL"],
             duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
             report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],
+            report_all=v["BAROMETER_REPORT_ALL"],
             engine=v["BAROMETER_ENGINE"],
             pg_options=v["BAROMETER_PG_DSN"] or {},
         )

@@ -269,6 +269,7 @@ SETTINGS_VARIABLES = (
              "a DuckDB memory size of at least 100MiB, like 2GB, 512MiB or 80%"),
     Variable("BAROMETER_REPORT_MUNICIPALITY", "101", municipality_code,
              "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),
+    Variable("BAROMETER_REPORT_ALL", "false", flag, "true or false"),
     Variable("DAGSTER_HOME", None, dagster_home,
              "the absolute path of an existing, writable folder"),
     Variable("BAROMETER_ENGINE", "duckdb", choice("duckdb", "postgres"),

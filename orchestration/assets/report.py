@@ -7,6 +7,7 @@ pages of the last good night stay as they were.
 import dagster as dg
 
 from orchestration.reporting import build_report
+from orchestration.reporting.build import build_site
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
 from orchestration.settings import Settings
 
@@ -19,7 +20,8 @@ from orchestration.settings import Settings
     description=(
         "warehouse/report/index.html: one self-contained page (opens offline) built from the "
         "published serving.duckdb only: the scorecard, each indicator against the country, the "
-        "peer group and the target, the goal verdicts and the case outcomes. Danish, with English."
+        "peer group and the target, the goal verdicts and the case outcomes. Danish, with English. "
+        "With BAROMETER_REPORT_ALL=true also warehouse/report/all/: every municipality's page."
     ),
     required_resource_keys={"settings"},
 )
@@ -27,6 +29,11 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     result = build_report(settings.serving_path, settings.report_municipality, settings.report_dir)
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
+    site = (
+        build_site(settings.serving_path, settings.report_all_dir) if settings.report_all else None
+    )
+    if site is not None:
+        context.log.info(f"Every municipality's page: {site.index}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
@@ -35,6 +42,15 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "charts": result.charts,
             "size_bytes": result.size_bytes,
             "build_seconds": round(result.seconds, 2),
+            **(
+                {
+                    "all_municipalities": dg.MetadataValue.path(str(site.index)),
+                    "all_pages": site.pages,
+                    "all_seconds": round(site.seconds, 1),
+                }
+                if site is not None
+                else {}
+            ),
         }
     )
 

@@ -180,7 +180,8 @@ def render(data: ReportData, assets: Assets = Assets()) -> tuple[str, int]:
 
 def _chart(chart_id: str, code: str, lines, unit: str, suppressed: set) -> dict:
     """A drawn chart and the table of its figures: the observed lines, one row per year."""
-    observed = [line for line in lines if line.markers]
+    drawing = charts.draw(lines)
+    observed = [line for line in drawing.legend if line.markers]  # the municipality first
     years = sorted({year for line in observed for year, _ in line.points})
     values = {(line.key, year): value for line in observed for year, value in line.points}
     rows = [
@@ -201,7 +202,7 @@ def _chart(chart_id: str, code: str, lines, unit: str, suppressed: set) -> dict:
     return {
         "id": chart_id,
         "code": code,
-        "drawing": charts.draw(lines),
+        "drawing": drawing,
         "table": {"lines": observed, "rows": rows},
         "target": target,
     }

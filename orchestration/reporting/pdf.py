@@ -22,11 +22,11 @@ class PdfUnavailable(Exception):
     """No browser to print with; the message says what to install."""
 
 
-def write_pdf(page: Path) -> Path:
+def write_pdf(page: Path, chromium: Path = CHROMIUM) -> Path:
     """Print ``page`` to ``report.pdf`` beside it (atomically, like the page)."""
-    if not CHROMIUM.exists():
+    if not chromium.exists():
         raise PdfUnavailable(
-            f"no Chromium at {CHROMIUM}, so no PDF: install it with `apt-get install chromium`"
+            f"no Chromium at {chromium}, so no PDF: install it with `apt-get install chromium`"
         )
     from playwright.sync_api import sync_playwright
 
@@ -34,7 +34,7 @@ def write_pdf(page: Path) -> Path:
     partial = page.parent / f".{PDF_NAME}.{uuid.uuid4().hex}.tmp"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
             context = browser.new_context(offline=True)
             context.route(re.compile(r"^(?!file:)"), lambda route: route.abort())
             tab = context.new_page()
