@@ -58,6 +58,7 @@ BAD_VALUES = [
     ("BAROMETER_REPORT_MUNICIPALITY", "000", {}, "code of a municipality"),
     ("BAROMETER_REPORT_MUNICIPALITY", "999", {}, "municipalities.csv"),
     ("BAROMETER_REPORT_MUNICIPALITY", "Aarhus", {}, "like 101 or 751"),
+    ("BAROMETER_REPORT_ALL", "sometimes", {}, "true or false"),
     ("DAGSTER_HOME", ".dagster", {}, "absolute path"),
     ("DAGSTER_HOME", "/nonexistent/dagster-home", {}, "existing"),
     ("BAROMETER_ENGINE", "sqlite", {}, "'duckdb'"),
