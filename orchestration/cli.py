@@ -110,6 +110,14 @@ def run_command(argv: list[str] | None) -> int:
     report.add_argument(
         "--out", type=Path, help="folder for index.html (default: warehouse/report)"
     )
+    report.add_argument(
+        "--all",
+        action="store_true",
+        help="every municipality's page and an index of them (default --out: warehouse/report/all)",
+    )
+    report.add_argument(
+        "--pdf", action="store_true", help="also print the page to report.pdf beside it (A4)"
+    )
     role = commands.add_parser(
         "create-reader-role",
         help="create (or update) a PostgreSQL login that reads schema marts only, for BI tools",
@@ -157,7 +165,10 @@ def run_command(argv: list[str] | None) -> int:
     if args.command == "prepare":
         return prepare(Settings.from_env())
     if args.command == "report":
-        return build_report_page(Settings.from_env(), args.municipality, args.out)
+        settings = Settings.from_env()
+        if args.all:
+            return build_report_site(settings, args.out or settings.report_all_dir)
+        return build_report_page(settings, args.municipality, args.out, args.pdf)
     if args.command == "create-reader-role":
         return create_reader_role(Settings.from_env(), args.name, args.password)
     if args.command == "erase-citizens":
@@ -234,9 +245,12 @@ def check_config(env) -> int:
     return 2 if refused else 0
 
 
-def build_report_page(settings: Settings, municipality: str | None, out: Path | None) -> int:
+def build_report_page(
+    settings: Settings, municipality: str | None, out: Path | None, pdf: bool = False
+) -> int:
     """The nightly report's page for any municipality, read from the published file only."""
     from orchestration.reporting import ReportError, build_report
+    from orchestration.reporting.pdf import PdfUnavailable, write_pdf
 
     try:
         result = build_report(
@@ -252,6 +266,27 @@ def build_report_page(settings: Settings, municipality: str | None, out: Path | 
         f"{result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s"
     )
     print(result.path)
+    if pdf:
+        try:
+            print(write_pdf(result.path))
+        except PdfUnavailable as error:
+            print(f"barometer: {error}", file=sys.stderr)
+            return 3
+    return 0
+
+
+def build_report_site(settings: Settings, out: Path) -> int:
+    """Every municipality's page, with shared styles and an index, from one read of the file."""
+    from orchestration.reporting import ReportError
+    from orchestration.reporting.build import build_site
+
+    try:
+        result = build_site(settings.serving_path, out)
+    except ReportError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 2
+    print(f"{result.pages} pages, {result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s")
+    print(result.index)
     return 0
 
 

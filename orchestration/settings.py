@@ -69,6 +69,7 @@ class Settings:
     duckdb_memory_limit: str = "2GB"
     report_municipality: str = "101"
     pages_port: int = 3001
+    report_all: bool = False  # the nightly report also writes every municipality's page
     engine: str = "duckdb"
     # libpq's connection options (host, port, dbname, user, password, ...); empty: libpq's own
     # variables (PGHOST, ...) or defaults.
@@ -131,6 +132,11 @@ class Settings:
         return self.warehouse_dir / "report"
 
     @property
+    def report_all_dir(self) -> Path:
+        """Every municipality's page and their index, with BAROMETER_REPORT_ALL=true."""
+        return self.report_dir / "all"
+
+    @property
     def dbt_docs_dir(self) -> Path:
         """dbt's documentation of the models, one static page, after every successful night."""
         return self.warehouse_dir / "docs" / "dbt"
@@ -189,6 +195,7 @@ class Settings:
             duckdb_memory_limit=v["BAROMETER_DUCKDB_MEMORY_LIMIT"],
             report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],
             pages_port=v["BAROMETER_PAGES_PORT"],
+            report_all=v["BAROMETER_REPORT_ALL"],
             engine=v["BAROMETER_ENGINE"],
             pg_options=v["BAROMETER_PG_DSN"] or {},
             reader_group=v["BAROMETER_READER_GROUP"],

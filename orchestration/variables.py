@@ -288,6 +288,7 @@ SETTINGS_VARIABLES = (
              "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),
     Variable("BAROMETER_PAGES_PORT", "3001", whole(1, 65535),
              "a port from 1 to 65535 (`make dev` serves report/ and docs/ there, on 127.0.0.1)"),
+    Variable("BAROMETER_REPORT_ALL", "false", flag, "true or false"),
     Variable("DAGSTER_HOME", None, dagster_home,
              "the absolute path of an existing, writable folder"),
     Variable("BAROMETER_ENGINE", "duckdb", choice("duckdb", "postgres"),

@@ -8,12 +8,14 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from test_quality_gate import as_fractions, rewrite
 
 from orchestration.automation.alerting import alerts_for_run
@@ -54,51 +56,127 @@ def test_a_successful_night_writes_the_report_and_both_docs(published):
     assert "marts_fct_target_gap.html" in quality and "FAILED" not in quality
 
 
+def launch(playwright):
+    """Debian's Chromium; Playwright gives it a fresh profile of its own (a temporary folder)."""
+    assert CHROMIUM.exists(), "make test installs Debian's chromium (apt-get install chromium)"
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )  # fmt: skip
+
+
+def offline_page(browser, width: int, requests: list[str], height: int = 900):
+    """A tab with the network cut off; anything but a file is recorded as a request and refused."""
+    context = browser.new_context(offline=True, viewport={"width": width, "height": height})
+
+    def refuse(route):
+        requests.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^(?!file:)"), refuse)
+    return context.new_page()
+
+
+# The lines drawn in each chart, as shown (one SVG path per line).
+CHART_LINES = """[...document.querySelectorAll('figure.chart')].map(f =>
+    [...f.querySelectorAll('svg.marks .mark-line path')].filter(p => p.checkVisibility()).length)"""
+
+
 def test_the_report_renders_offline_in_chromium(published, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    assert CHROMIUM.exists(), "make test installs Debian's chromium (apt-get install chromium)"
     page_path = published.report_dir / "index.html"
     errors, requests = [], []
     with sync_playwright() as playwright:
-        # Playwright gives the browser a fresh profile of its own (a new temporary folder).
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )  # fmt: skip
-        context = browser.new_context(offline=True, viewport={"width": 1400, "height": 2300})
-
-        # Anything but the file itself would be a request the page should never make.
-        def refuse(route):
-            requests.append(route.request.url)
-            route.abort()
-
-        context.route(re.compile(r"^(?!file:)"), refuse)
-        page = context.new_page()
+        browser = launch(playwright)
+        page = offline_page(browser, 1400, requests, height=2300)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(page_path.as_uri(), wait_until="load")
-        page.wait_for_function(
-            f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= "
-            f"{INDICATORS + TWIN_INDICATORS}"
-        )
-        charts = page.locator(".js-plotly-plot").count()
-        drawn = page.locator(".js-plotly-plot .scatterlayer .trace").count()
+        lines = page.evaluate(CHART_LINES)
         shown = page.locator("#scorecard tr[data-indicator='1.2'] td.value").inner_text()
         screenshot = PROJECT_ROOT / SCREENSHOT if SCREENSHOT else tmp_path / "report.png"
         page.screenshot(path=str(screenshot))
         page.click("#language")
         english_title = page.locator("h1").inner_text()
+        english_legend = page.locator("figure.chart[data-indicator='1.2'] .legend").inner_text()
         browser.close()
     assert errors == []
     assert requests == []
-    assert charts == INDICATORS + TWIN_INDICATORS
-    assert drawn >= 3 * charts  # municipality, country and at least one more line each
+    assert len(lines) == INDICATORS + TWIN_INDICATORS
+    assert min(lines) >= 3  # municipality, country and at least one more line each
     assert float(shown.replace(",", ".")) == scorecard_value(published, "101", "1.2")
     assert english_title.startswith("Integration barometer")
+    assert "Whole country" in english_legend and "Hele landet" not in english_legend
     assert screenshot.stat().st_size > 50_000  # drawn, not blank
+
+
+def test_the_page_is_light(published):
+    page = published.report_dir / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert page.stat().st_size <= 1_500_000
+    # Nothing beside the page either: styles, script and charts are all in it.
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", html)
+
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def test_the_page_meets_wcag_21_aa_in_both_languages(published, tmp_path):
+    """Copenhagen, and Ærø with its suppressed cells: axe-core finds nothing in either language,
+    the page reflows on a phone, and the language switch is a button a keyboard reaches."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    pages = [
+        published.report_dir / "index.html",
+        build_report(published.serving_path, "492", tmp_path).path,
+    ]
+    found, widths, switch, requests = {}, {}, {}, []
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        for path in pages:
+            page = offline_page(browser, 1280, requests)
+            page.goto(path.as_uri(), wait_until="load")
+            for language in ("da", "en"):
+                assert page.evaluate("document.documentElement.lang") == language
+                results = Axe().run(page, options=WCAG_21_AA)
+                found[(path, language)] = results.generate_report()
+                if language == "da":
+                    page.keyboard.press("Tab")  # the skip link
+                    page.keyboard.press("Tab")
+                    switch[path] = page.evaluate(
+                        "[document.activeElement.tagName, document.activeElement.id,"
+                        " [...document.activeElement.children].filter(e => e.checkVisibility())"
+                        "   .map(e => [e.lang, e.textContent])]"
+                    )
+                    page.keyboard.press("Enter")
+            for width in (320, 390):
+                page.set_viewport_size({"width": width, "height": 800})
+                widths[(path, width)] = page.evaluate(
+                    "document.documentElement.scrollWidth <= innerWidth"
+                )
+        browser.close()
+    assert requests == []
+    for key, report in found.items():
+        assert report.startswith("Found 0 accessibility violations"), (key, report)
+    assert all(widths.values()), widths
+    for path in pages:
+        assert switch[path] == ["BUTTON", "language", [["en", "English"]]]
+
+
+def test_every_chart_has_its_figures_as_a_table(published):
+    html = (published.report_dir / "index.html").read_text(encoding="utf-8")
+    figures = re.findall(r"<figure class=\"chart\".*?</figure>", html, re.S)
+    assert len(figures) == INDICATORS + TWIN_INDICATORS
+    for figure in figures:
+        assert 'aria-hidden="true"' in re.search(r"<svg[^>]*class=\"marks\"[^>]*>", figure).group(0)
+        assert re.search(r"<table>\s*<caption>", figure)
+    # The table of 1.2 holds Copenhagen's published value of its latest year.
+    chart = next(f for f in figures if 'data-indicator="1.2"' in f)
+    latest = str(scorecard_value(published, "101", "1.2")).replace(".", ",")
+    assert re.search(r'<th scope="row">2024</th><td class="num"><span lang="da">' + latest, chart)
 
 
 def test_suppressed_cells_are_shown_as_suppressed(published, tmp_path):
@@ -172,6 +250,8 @@ def test_report_municipality_is_read_as_three_digits():
     # Refused values are tested with every other variable's in test_settings.py.
     assert Settings.from_env({"BAROMETER_REPORT_MUNICIPALITY": "0751"}).report_municipality == "751"
     assert Settings.from_env({}).report_municipality == "101"
+    assert Settings.from_env({"BAROMETER_REPORT_ALL": "true"}).report_all is True
+    assert Settings.from_env({}).report_all is False
 
 
 def test_report_and_dbt_docs_follow_the_publication():
@@ -217,3 +297,123 @@ def test_every_mart_column_is_described_and_typed_in_dagster():
             if not (column.description or "").strip() or column.type in ("", "?")
         ]
     assert undescribed == []
+
+
+def test_the_message_says_first_what_a_manager_needs(published):
+    html = (published.report_dir / "index.html").read_text(encoding="utf-8")
+    message = re.search(r'<section id="message".*?</section>', html, re.S).group(0)
+    assert html.index('id="message"') < html.index('id="scorecard"')
+    with duckdb.connect(str(published.serving_path), read_only=True) as con:
+        positive, judged = con.execute(
+            "select count(*) filter (where development = 'positive'), count(development) "
+            "from marts.fct_scorecard where municipality_code = '101'"
+        ).fetchone()
+        met = con.execute(
+            "select list(indicator_code order by indicator_code) from marts.fct_scorecard "
+            "where municipality_code = '101' and status = 'met'"
+        ).fetchone()[0]
+    assert f"{positive} af {judged} indikatorer har udviklet sig positivt" in message
+    assert f"{positive} of {judged} indicators developed positively" in message
+    assert met and f"opfyldt: {met[0]} " in message
+    # A target is a "måltal", a goal of the barometer a "mål".
+    assert "indikatorer har et måltal" in message and re.search(r"af sine \d+ mål \(", message)
+    assert "Første offentliggørelse" in message and "First publication" in message
+
+
+def test_the_message_tells_what_changed_since_the_previous_publication(published, tmp_path):
+    serving = tmp_path / "serving.duckdb"
+    shutil.copyfile(published.serving_path, serving)
+    with duckdb.connect(str(serving)) as con:
+        # The night before: 1.2 a year behind, and another version of the first export.
+        con.execute(
+            "insert into marts.publication select published_at - interval 1 day, code_commit, "
+            "json_merge_patch(barometer_data_years, '{\"1.2\": 2023}'), "
+            'case_extract_night, replace(source_files, \'"sha256": "\', \'"sha256": "0\') '
+            "from marts.publication"
+        )
+    html = build_report(serving, "101", tmp_path / "report").path.read_text(encoding="utf-8")
+    assert "nye tal for 2024 for 1.2" in html and "new figures for 2024 for 1.2" in html
+    assert "reviderede eksporter: barometer_1_arbejde.csv" in html
+    assert "Første offentliggørelse" not in html
+
+
+def test_report_pdf_is_a4_with_every_column_and_cohort(published, tmp_path):
+    from pypdf import PdfReader
+
+    completed = run_barometer(published, "report", "--pdf", "--out", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    pdf = tmp_path / "report.pdf"
+    assert str(pdf) in completed.stdout
+    reader = PdfReader(pdf)
+    assert len(reader.pages) >= 2
+    for page in reader.pages:  # A4 portrait: 210 x 297 mm in points
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
+    pages = [page.extract_text() for page in reader.pages]
+    text = " ".join(" ".join(pages).split())
+    for header in ("Indikator", "År", "København", "Hele landet", "Sammenligningsgruppe",
+                   "Placering", "Måltal", "Afstand til måltal", "Status",
+                   "Udvikling siden basisår"):  # fmt: skip
+        assert header in text, header
+    cohorts = column(published, "select distinct arrival_year from marts.fct_case_outcomes")
+    table = text[text.index("Alle ankomne, pr. årgang") :]
+    assert all(str(cohort) in table for cohort in cohorts)
+    assert "English" not in text
+    footer = "København (101) · data til og med"
+    assert all(footer in " ".join(p.split()) for p in pages)
+
+
+def test_report_pdf_says_so_without_a_chromium(published, tmp_path):
+    from orchestration.reporting.pdf import PdfUnavailable, write_pdf
+
+    with pytest.raises(PdfUnavailable, match="no Chromium at .*apt-get install chromium"):
+        write_pdf(published.report_dir / "index.html", chromium=tmp_path / "no-chromium")
+    assert not (published.report_dir / "report.pdf").exists()
+
+
+def test_report_all_writes_a_site_of_every_municipality(published, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    completed = run_barometer(published, "report", "--all", "--out", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    codes = column(
+        published, "select municipality_code from marts.dim_municipality where not is_country"
+    )
+    assert sorted(p.parent.name for p in tmp_path.glob("*/index.html")) == sorted(codes)
+    assert sorted(p.name for p in (tmp_path / "assets").iterdir()) == ["report.css", "report.js"]
+    aarhus = (tmp_path / "751" / "index.html").read_text(encoding="utf-8")
+    assert "Aarhus (751)" in aarhus and 'href="../assets/report.css"' in aarhus
+    assert "<style>" in aarhus and ":root" not in aarhus  # the shared styles are not repeated
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert sorted(re.findall(r'<a href="(\d{3})/index.html">', index)) == sorted(codes)
+    requests = []
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = offline_page(browser, 390, requests)
+        page.goto((tmp_path / "index.html").as_uri(), wait_until="load")
+        page.fill("#filter", "aarh")
+        by_name = page.locator("#municipalities li:visible").all_inner_texts()
+        page.fill("#filter", "101")
+        by_code = page.locator("#municipalities li:visible").all_inner_texts()
+        page.locator("#municipalities li:visible a").click()
+        page.wait_for_load_state("load")
+        title = page.locator("h1").inner_text()
+        browser.close()
+    assert requests == []
+    assert by_name == ["Aarhus (751)"] and by_code == ["København (101)"]
+    assert title.endswith("København (101)")
+
+
+def column(settings: Settings, sql: str) -> list:
+    with duckdb.connect(str(settings.serving_path), read_only=True) as con:
+        return [value for (value,) in con.execute(sql).fetchall()]
+
+
+def run_barometer(settings: Settings, *args: str) -> subprocess.CompletedProcess:
+    barometer = str(Path(sys.executable).with_name("barometer"))
+    return subprocess.run(
+        [barometer, *args],
+        env={"BAROMETER_WAREHOUSE_DIR": str(settings.warehouse_dir), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

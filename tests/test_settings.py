@@ -64,6 +64,7 @@ BAD_VALUES = [
     ("BAROMETER_REPORT_MUNICIPALITY", "Aarhus", {}, "like 101 or 751"),
     ("BAROMETER_PAGES_PORT", "0", {}, "a port from 1 to 65535"),
     ("BAROMETER_PAGES_PORT", "http", {}, "a port from 1 to 65535"),
+    ("BAROMETER_REPORT_ALL", "sometimes", {}, "true or false"),
     ("DAGSTER_HOME", ".dagster", {}, "absolute path"),
     ("DAGSTER_HOME", "/nonexistent/dagster-home", {}, "existing"),
     ("BAROMETER_ENGINE", "sqlite", {}, "'duckdb'"),

@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.privacy import open_to_readers
 from orchestration.reporting import build_report
+from orchestration.reporting.build import build_site
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
 from orchestration.settings import Settings
 
@@ -16,11 +17,12 @@ from orchestration.settings import Settings
     key="report",
     deps=["serving"],
     group_name="publish",
-    kinds={"html", "plotly"},
+    kinds={"html", "svg"},
     description=(
         "warehouse/report/index.html: one self-contained page (opens offline) built from the "
         "published serving.duckdb only: the scorecard, each indicator against the country, the "
-        "peer group and the target, the goal verdicts and the case outcomes. Danish, with English."
+        "peer group and the target, the goal verdicts and the case outcomes. Danish, with English. "
+        "With BAROMETER_REPORT_ALL=true also warehouse/report/all/: every municipality's page."
     ),
     required_resource_keys={"settings"},
 )
@@ -29,6 +31,11 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     result = build_report(settings.serving_path, settings.report_municipality, settings.report_dir)
     open_to_readers(settings.warehouse_dir, settings.reader_group, [settings.report_dir])
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
+    site = (
+        build_site(settings.serving_path, settings.report_all_dir) if settings.report_all else None
+    )
+    if site is not None:
+        context.log.info(f"Every municipality's page: {site.index}")
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
@@ -38,6 +45,15 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "charts": result.charts,
             "size_bytes": result.size_bytes,
             "build_seconds": round(result.seconds, 2),
+            **(
+                {
+                    "all_municipalities": dg.MetadataValue.path(str(site.index)),
+                    "all_pages": site.pages,
+                    "all_seconds": round(site.seconds, 1),
+                }
+                if site is not None
+                else {}
+            ),
         }
     )
 

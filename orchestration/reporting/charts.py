@@ -1,140 +1,269 @@
-"""The report's charts as Plotly figures: every trace carries its Danish and English name.
+"""The report's charts, drawn once at build time as inline SVG (Vega-Lite through vl-convert).
 
-``meta`` holds both names, so the page's language switch renames traces and axes in the browser
-(``page.py``); the figure itself starts in Danish.
+A page then carries no charting library: it is light, opens at once and prints as it shows.
+The SVG holds only lines and numbered axes; every word (the legend, the unit) is HTML beside it,
+in both languages. Axis numbers are drawn in Danish, and a second, English drawing is kept only
+when the numbers read differently (a decimal comma, a thousands dot).
 """
 
 from __future__ import annotations
 
-import math
+import re
+from dataclasses import dataclass, field
 
 import pandas as pd
-import plotly.graph_objects as go
-import plotly.io as pio
+import vl_convert
+from markupsafe import Markup
 
-# Københavns Kommune's blue for the municipality; the rest recede.
+# Københavns Kommune's blue for the municipality; the rest recede, each line 3:1 against white.
 COLOURS = {
     "municipality": "#0f4c81",
-    "country": "#7a7a7a",
-    "peers": "#e08a1e",
-    "target": "#2e8540",
+    "country": "#6b6b6b",
+    "peers": "#a85300",
+    "target": "#1e6b30",
     "projection": "#0f4c81",
-    "local": ["#8e44ad", "#c0392b", "#16a085"],
+    "local": ["#7b3294", "#b3261e", "#00796b"],
 }
+DASHES = {"projection": [2, 3], "target": [6, 4]}
 # How far ahead a trend is drawn when it never reaches the target (or there is none).
 PROJECTION_YEARS = 5
 PROJECTION_LIMIT = 12
-PLOT_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
-DANISH_SEPARATORS = ",."  # decimal comma, thousands dot
-ENGLISH_SEPARATORS = ".,"
+WIDTH, HEIGHT = 440, 220
+SEPARATOR = re.compile(r"<text[^>]*>[^<]*[.,][^<]*</text>")
 
 
-def _named(trace: go.Scatter, da: str, en: str) -> go.Scatter:
-    trace.name = da
-    trace.meta = {"da": da, "en": en}
-    return trace
+@dataclass
+class Series:
+    key: str
+    colour: str
+    da: str
+    en: str
+    dash: list[int] | None = None
+    markers: bool = True
+    points: list[tuple[float, float | None]] = field(default_factory=list)
 
 
-def _line(x, y, colour: str, *, dash: str = "solid", markers: bool = True) -> go.Scatter:
-    return go.Scatter(
-        x=list(x),
-        y=[None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in y],
-        mode="lines+markers" if markers else "lines",
-        line={"color": colour, "dash": dash, "width": 2.5 if dash == "solid" else 2},
-        marker={"size": 5},
-        connectgaps=False,  # a suppressed year stays a gap, never a line through zero
-        hovertemplate="%{x}: %{y}<extra>%{fullData.name}</extra>",
-    )
+@dataclass(frozen=True)
+class Chart:
+    svg_da: Markup
+    svg_en: Markup | None  # None: the Danish drawing reads the same in English
+    legend: list[Series]
 
 
-def _layout(figure: go.Figure, unit: tuple[str, str]) -> go.Figure:
-    figure.update_layout(
-        template="plotly_white",
-        height=330,
-        margin={"l": 50, "r": 10, "t": 10, "b": 10},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-        separators=DANISH_SEPARATORS,
-        meta={"yaxis": {"da": unit[0], "en": unit[1]}},
-        yaxis={"title": {"text": unit[0]}, "rangemode": "tozero"},
-        xaxis={"tickformat": "d", "dtick": 2},
-        hovermode="closest",
-    )
-    return figure
-
-
-def indicator_figure(
-    series: pd.DataFrame,
-    scorecard: pd.Series,
-    municipality_name: str,
-    unit: tuple[str, str],
-) -> go.Figure:
-    """The municipality, the country and the peer group over the years, with target and trend."""
-    figure = go.Figure()
+def indicator_series(
+    series: pd.DataFrame, scorecard: pd.Series, municipality_name: str
+) -> list[Series]:
+    """The municipality, the country and the peer group over the years, with target and trend;
+    drawn from the back to the front, so the municipality's line stays on top."""
     years = series["year"].tolist()
-    # Drawn from the back to the front: the peer group, the country, then the municipality,
-    # so lines that run close by stay visible; legendrank keeps the municipality first.
+    lines = []
     if series["peer_group_average"].notna().any():
-        figure.add_trace(
-            _named(
-                _line(years, series["peer_group_average"], COLOURS["peers"]),
+        lines.append(
+            Series(
+                "peers",
+                COLOURS["peers"],
                 f"{scorecard['peer_group_name_da']} (gennemsnit)",
                 f"{scorecard['peer_group_name_en']} (average)",
+                points=_points(years, series["peer_group_average"]),
             )
         )
-    figure.add_trace(
-        _named(
-            _line(years, series["national_value"], COLOURS["country"]),
+    lines.append(
+        Series(
+            "country",
+            COLOURS["country"],
             "Hele landet",
             "Whole country",
+            points=_points(years, series["national_value"]),
         )
     )
-    figure.add_trace(
-        _named(
-            _line(years, series["value"], COLOURS["municipality"]),
+    lines.append(
+        Series(
+            "municipality",
+            COLOURS["municipality"],
             municipality_name,
             municipality_name,
+            points=_points(years, series["value"]),
         )
     )
-    figure.data[-1].legendrank = 1
     projection = _projection(scorecard)
     if projection is not None:
-        figure.add_trace(
-            _named(
-                _line(*projection, COLOURS["projection"], dash="dot", markers=False),
+        lines.append(
+            Series(
+                "projection",
+                COLOURS["projection"],
                 "Fremskrivning (tendens over 5 år)",
                 "Projection (5-year trend)",
+                dash=DASHES["projection"],
+                markers=False,
+                points=list(zip(*projection, strict=True)),
             )
         )
     if _present(scorecard["target_value"]):
         target, target_year = float(scorecard["target_value"]), int(scorecard["target_year"])
         end = max(target_year, *(projection[0] if projection else years))
-        figure.add_trace(
-            _named(
-                go.Scatter(
-                    x=[min(years), end],
-                    y=[target, target],
-                    mode="lines",
-                    line={"color": COLOURS["target"], "dash": "dash", "width": 1.5},
-                    hoverinfo="skip",
-                ),
-                f"Mål: {_number(target, ',')} i {target_year}",
+        lines.append(
+            Series(
+                "target",
+                COLOURS["target"],
+                f"Måltal: {_number(target, ',')} i {target_year}",
                 f"Target: {_number(target, '.')} by {target_year}",
+                dash=DASHES["target"],
+                markers=False,
+                points=[(min(years), target), (end, target), (target_year, target)],
             )
         )
-        figure.add_trace(
-            go.Scatter(
-                x=[target_year],
-                y=[target],
-                mode="markers",
-                marker={"color": COLOURS["target"], "size": 11, "symbol": "star"},
-                showlegend=False,
-                hovertemplate="%{x}: %{y}<extra></extra>",
+    return lines
+
+
+def twin_series(twins: pd.DataFrame, outcome_labels: dict[str, tuple[str, str]]) -> list[Series]:
+    """Copenhagen's own case outcomes beside the barometer indicator they are the twin of."""
+    lines = []
+    for colour, (outcome, rows) in zip(
+        COLOURS["local"], twins.groupby("local_outcome_code", sort=True), strict=False
+    ):
+        da, en = outcome_labels.get(outcome, (outcome, outcome))
+        lines.append(
+            Series(
+                f"local-{outcome}",
+                colour,
+                f"Københavnermodellen: {da.lower()}",
+                f"Copenhagen model: {en}",
+                points=_points(rows["year"], rows["local_value"]),
             )
         )
-    return _layout(figure, unit)
+    by_year = twins.drop_duplicates("year").sort_values("year")
+    lines.append(
+        Series(
+            "municipality",
+            COLOURS["municipality"],
+            "København (barometeret)",
+            "Copenhagen (barometer)",
+            points=_points(by_year["year"], by_year["copenhagen_barometer_value"]),
+        )
+    )
+    lines.append(
+        Series(
+            "country",
+            COLOURS["country"],
+            "Hele landet (barometeret)",
+            "Whole country (barometer)",
+            points=_points(by_year["year"], by_year["national_barometer_value"]),
+        )
+    )
+    return lines
 
 
-def _projection(scorecard: pd.Series) -> tuple[list[int], list[float]] | None:
+def draw(lines: list[Series]) -> Chart:
+    spec = _spec(lines)
+    danish = _svg(spec, "da-DK")
+    english = _svg(spec, "en-US") if SEPARATOR.search(danish) else None
+    # Drawn back to front; the legend reads front to back, the municipality first.
+    legend = sorted(lines, key=lambda s: s.key != "municipality")
+    return Chart(svg_da=danish, svg_en=english, legend=legend)
+
+
+def _spec(lines: list[Series]) -> dict:
+    rows = [
+        {"series": line.key, "order": order, "year": year, "value": value}
+        for order, line in enumerate(lines)
+        for year, value in (line.points[:2] if line.key == "target" else line.points)
+    ]
+    marked = [
+        {"series": line.key, "year": year, "value": value}
+        for line in lines
+        if line.markers
+        for year, value in line.points
+        if value is not None
+    ]
+    stars = [
+        {"series": "target", "year": year, "value": value}
+        for line in lines
+        if line.key == "target"
+        for year, value in line.points[2:]
+    ]
+    colour = {
+        "field": "series",
+        "type": "nominal",
+        "legend": None,
+        "scale": {"domain": [s.key for s in lines], "range": [s.colour for s in lines]},
+    }
+    x = {
+        "field": "year",
+        "type": "quantitative",
+        "title": None,
+        "scale": {"zero": False, "nice": False},
+        "axis": {"format": "d", "tickMinStep": 1, "labelFlush": True},
+    }
+    y = {"field": "value", "type": "quantitative", "title": None, "scale": {"zero": True}}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": WIDTH,
+        "height": HEIGHT,
+        "background": None,
+        "config": {
+            "aria": False,  # the page gives the chart its name and its data as a table
+            "view": {"stroke": None},
+            "axis": {"labelFontSize": 12, "labelColor": "#333", "gridColor": "#e3e7ec"},
+        },
+        "layer": [
+            {
+                "data": {"values": rows},
+                # A suppressed year (null) breaks the line: never a line through zero.
+                "mark": {"type": "line", "strokeWidth": 2.5, "invalid": "break-paths-show-domains"},
+                "encoding": {
+                    "x": x,
+                    "y": y,
+                    "color": colour,
+                    "order": {"field": "order"},
+                    "detail": {"field": "series"},
+                    "strokeDash": {
+                        "field": "series",
+                        "type": "nominal",
+                        "legend": None,
+                        "scale": {
+                            "domain": [s.key for s in lines],
+                            "range": [s.dash or [1, 0] for s in lines],
+                        },
+                    },
+                },
+            },
+            {
+                "data": {"values": marked},
+                "mark": {"type": "circle", "size": 28, "opacity": 1},
+                "encoding": {"x": x, "y": y, "color": colour},
+            },
+            {
+                "data": {"values": stars},
+                "mark": {"type": "point", "shape": "diamond", "size": 110, "filled": True},
+                "encoding": {"x": x, "y": y, "color": colour},
+            },
+        ],
+    }
+
+
+def _svg(spec: dict, locale: str) -> Markup:
+    # No base URL is allowed: the data is inline, and a chart must never reach the network.
+    svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[], format_locale=locale)
+    # Scaled by the page (the viewBox keeps the proportions), hidden from screen readers, which
+    # read the chart's caption and its table instead.
+    return Markup(
+        re.sub(
+            r'^<svg([^>]*?) width="[\d.]+" height="[\d.]+"',
+            r'<svg\1 aria-hidden="true" focusable="false"',
+            svg,
+            count=1,
+        )
+    )
+
+
+def _points(years, values) -> list[tuple[float, float | None]]:
+    return [
+        (int(year), None if not _present(value) else float(value))
+        for year, value in zip(years, values, strict=True)
+    ]
+
+
+def _projection(scorecard: pd.Series) -> tuple[list[float], list[float]] | None:
     """The latest value carried forward at the mart's 5-year trend, up to the year it reaches
     the target (or a few years, when it never does): a straight dotted line. None when the
     target is met already or there is no trend."""
@@ -156,51 +285,9 @@ def _projection(scorecard: pd.Series) -> tuple[list[int], list[float]] | None:
     return [start, horizon], [value, end]
 
 
-def twin_figure(
-    twins: pd.DataFrame, outcome_labels: dict[str, tuple[str, str]], unit: tuple[str, str]
-) -> go.Figure:
-    """Copenhagen's own case outcomes beside the barometer indicator they are the twin of."""
-    figure = go.Figure()
-    for colour, (outcome, rows) in zip(
-        COLOURS["local"], twins.groupby("local_outcome_code", sort=True), strict=False
-    ):
-        da, en = outcome_labels.get(outcome, (outcome, outcome))
-        figure.add_trace(
-            _named(
-                _line(rows["year"], rows["local_value"], colour),
-                f"Københavnermodellen: {da.lower()}",
-                f"Copenhagen model: {en}",
-            )
-        )
-    by_year = twins.drop_duplicates("year").sort_values("year")
-    figure.add_trace(
-        _named(
-            _line(by_year["year"], by_year["copenhagen_barometer_value"], COLOURS["municipality"]),
-            "København (barometeret)",
-            "Copenhagen (barometer)",
-        )
-    )
-    figure.add_trace(
-        _named(
-            _line(by_year["year"], by_year["national_barometer_value"], COLOURS["country"]),
-            "Hele landet (barometeret)",
-            "Whole country (barometer)",
-        )
-    )
-    return _layout(figure, unit)
-
-
-def figure_html(figure: go.Figure, div_id: str) -> str:
-    """The chart's div and its Plotly.newPlot call; plotly.js itself is inlined once per page."""
-    return pio.to_html(
-        figure, full_html=False, include_plotlyjs=False, div_id=div_id, config=PLOT_CONFIG
-    )
-
-
 def _present(value) -> bool:
     return value is not None and not pd.isna(value)
 
 
 def _number(value: float, decimal: str) -> str:
-    text = f"{value:g}"
-    return text.replace(".", decimal)
+    return f"{value:g}".replace(".", decimal)

@@ -6,7 +6,8 @@ its own (those live in dbt), it only picks the municipality's rows and puts them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,10 +28,11 @@ class ReportData:
     municipality_code: str
     municipality_name: str
     published_at: datetime  # when the refresh that published the file did so
+    publication: Publication
     data_year: int  # the latest barometer year in the marts
     cases_as_of: object | None  # the latest case extract night, a date
     indicators: pd.DataFrame  # dim_indicator, in the barometer's order
-    scorecard: pd.DataFrame  # fct_scorecard, one row per indicator
+    scorecard: pd.DataFrame  # fct_scorecard, one row per indicator, with its peer group place
     goals: pd.DataFrame  # fct_goal_development, the latest year per goal
     series: pd.DataFrame  # indicator x year: value, suppressed, national, peer group average
     cases: pd.DataFrame  # fct_case_outcomes totals per arrival cohort and outcome
@@ -48,44 +50,59 @@ def normalise_code(code: str) -> str:
     return digits.lstrip("0").rjust(3, "0")
 
 
+@dataclass(frozen=True)
+class Publication:
+    """The newest row of ``marts.publication`` and, when there is one, the row before it."""
+
+    published_at: datetime  # when the refresh that published the file did so, in UTC
+    cases_as_of: object | None  # the latest case extract night, a date
+    data_years: dict[str, int]  # indicator -> latest barometer year
+    source_files: list[dict]
+    previous: Publication | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """Everything the reports show, for every municipality, from one read of the serving file."""
+
+    municipalities: pd.DataFrame  # municipality_code, municipality_name (not the country)
+    publication: Publication
+    data_year: int
+    indicators: pd.DataFrame
+    scorecard: pd.DataFrame
+    peer_places: pd.DataFrame
+    goals: pd.DataFrame
+    series: pd.DataFrame
+    cases: pd.DataFrame
+    case_breakdown: pd.DataFrame
+    twins: pd.DataFrame
+    labels: dict[tuple[str, str], tuple[str, str]]
+    outcome_order: list[str]
+
+
 def load_report_data(serving_path: Path, municipality: str) -> ReportData:
+    return report_data(read_published(serving_path), municipality)
+
+
+def read_published(serving_path: Path) -> Published:
     if not serving_path.is_file():
         raise ReportError(
             f"{serving_path} does not exist: run `barometer refresh` (or `make refresh`) first"
         )
-    code = normalise_code(municipality)
     # Read-only: the serving file may be open in BI tools, and is never written in place.
     with duckdb.connect(str(serving_path), read_only=True) as con:
-        municipality_row = con.execute(
-            "select municipality_name from marts.dim_municipality "
-            "where municipality_code = ? and not is_country",
-            [code],
-        ).fetchone()
-        if municipality_row is None:
-            raise ReportError(
-                f"municipality {code} is not among the published municipalities "
-                "(marts.dim_municipality); 000, the whole country, has no report of its own"
-            )
-        published_at, cases_as_of = _publication(con, serving_path)
-        scorecard = _frame(con, _SCORECARD, [code])
-        peer_group = scorecard["peer_group_code"].dropna()
-        return ReportData(
-            municipality_code=code,
-            municipality_name=municipality_row[0],
-            published_at=published_at,
+        return Published(
+            municipalities=_frame(con, _MUNICIPALITIES),
+            publication=_publication(con, serving_path),
             data_year=con.execute("select max(year) from marts.fct_target_gap").fetchone()[0],
-            cases_as_of=cases_as_of,
             indicators=_frame(con, _INDICATORS),
-            scorecard=scorecard,
-            goals=_frame(con, _GOALS, [code]),
-            series=_frame(con, _SERIES, [code, peer_group.iloc[0] if len(peer_group) else None]),
-            cases=_frame(con, _CASES) if code == CASE_DATA_MUNICIPALITY else _empty(),
-            case_breakdown=(
-                _frame(con, _CASE_BREAKDOWN, [CASE_BREAKDOWN_OUTCOME])
-                if code == CASE_DATA_MUNICIPALITY
-                else _empty()
-            ),
-            twins=_frame(con, _TWINS) if code == CASE_DATA_MUNICIPALITY else _empty(),
+            scorecard=_frame(con, _SCORECARD),
+            peer_places=_frame(con, _PEER_PLACES),
+            goals=_frame(con, _GOALS),
+            series=_frame(con, _SERIES),
+            cases=_frame(con, _CASES),
+            case_breakdown=_frame(con, _CASE_BREAKDOWN, [CASE_BREAKDOWN_OUTCOME]),
+            twins=_frame(con, _TWINS),
             labels=_labels(con),
             outcome_order=[
                 outcome
@@ -96,18 +113,65 @@ def load_report_data(serving_path: Path, municipality: str) -> ReportData:
         )
 
 
-def _publication(con: duckdb.DuckDBPyConnection, serving_path: Path) -> tuple[datetime, object]:
-    """When the file was published and its latest case night: from its newest publication row,
-    or, in a file published before that table existed, from the file itself."""
+def report_data(published: Published, municipality: str) -> ReportData:
+    """One municipality's rows of what was read."""
+    code = normalise_code(municipality)
+    names = published.municipalities
+    name = names.loc[names["municipality_code"] == code, "municipality_name"]
+    if name.empty:
+        raise ReportError(
+            f"municipality {code} is not among the published municipalities "
+            "(marts.dim_municipality); 000, the whole country, has no report of its own"
+        )
+    has_cases = code == CASE_DATA_MUNICIPALITY
+
+    def own(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["municipality_code"] == code].reset_index(drop=True)
+
+    return ReportData(
+        municipality_code=code,
+        municipality_name=name.iloc[0],
+        published_at=published.publication.published_at,
+        publication=published.publication,
+        data_year=published.data_year,
+        cases_as_of=published.publication.cases_as_of,
+        indicators=published.indicators,
+        scorecard=own(published.scorecard).merge(
+            own(published.peer_places).drop(columns="municipality_code"),
+            on="indicator_code",
+            how="left",
+        ),
+        goals=own(published.goals),
+        series=own(published.series),
+        cases=published.cases if has_cases else _empty(),
+        case_breakdown=published.case_breakdown if has_cases else _empty(),
+        twins=published.twins if has_cases else _empty(),
+        labels=published.labels,
+        outcome_order=published.outcome_order,
+    )
+
+
+def _publication(con: duckdb.DuckDBPyConnection, serving_path: Path) -> Publication:
+    """When the file was published and from what: its two newest publication rows, or, in a
+    file published before that table existed, the file itself."""
     has_table = con.execute(
         "select count(*) from information_schema.tables "
         "where table_schema = 'marts' and table_name = 'publication'"
     ).fetchone()[0]
-    if has_table:
-        published_at, night = con.execute(_PUBLICATION).fetchone()
-        return published_at.replace(tzinfo=UTC), night  # stored in UTC, without a zone
-    night = con.execute("select max(as_of_date) from marts.fct_case_outcomes").fetchone()[0]
-    return datetime.fromtimestamp(serving_path.stat().st_mtime, tz=UTC), night
+    if not has_table:
+        night = con.execute("select max(as_of_date) from marts.fct_case_outcomes").fetchone()[0]
+        published_at = datetime.fromtimestamp(serving_path.stat().st_mtime, tz=UTC)
+        return Publication(published_at, night, {}, [])
+    rows = [
+        Publication(
+            published_at=published_at.replace(tzinfo=UTC),  # stored in UTC, without a zone
+            cases_as_of=night,
+            data_years=json.loads(years or "{}"),
+            source_files=json.loads(files or "[]"),
+        )
+        for published_at, night, years, files in con.execute(_PUBLICATIONS).fetchall()
+    ]
+    return replace(rows[0], previous=rows[1] if len(rows) > 1 else None)
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, parameters=None) -> pd.DataFrame:
@@ -143,17 +207,24 @@ _LABEL_DIMENSIONS = [
 # The barometer's own order: by goal, then by indicator number within it (1.2 before 1.10).
 _ORDER = "cast(area_code as integer), cast(split_part(indicator_code, '.', 2) as integer)"
 
-# The newest publication row describes this file (orchestration/publish/publication.py writes it).
-_PUBLICATION = """
-select published_at, case_extract_night
+# The newest publication row describes this file; the one before tells what changed since.
+_PUBLICATIONS = """
+select published_at, case_extract_night, barometer_data_years, source_files
 from marts.publication
 order by published_at desc
-limit 1
+limit 2
+"""
+
+_MUNICIPALITIES = """
+select municipality_code, municipality_name
+from marts.dim_municipality
+where not is_country
+order by municipality_name
 """
 
 _INDICATORS = f"select * from marts.dim_indicator order by {_ORDER}"
 
-_SCORECARD = """
+_SCORECARD = f"""
 select s.*, i.area_name_da, i.area_name_en, coalesce(v.is_suppressed, false) as is_suppressed
 from marts.fct_scorecard as s
 inner join marts.dim_indicator as i using (indicator_code, area_code)
@@ -162,31 +233,41 @@ left join marts.fct_indicator_values as v
     and v.municipality_code = s.municipality_code
     and v.year = s.year
     and v.population_group = i.main_population_group
-where s.municipality_code = ?
-order by cast(s.area_code as integer), cast(split_part(s.indicator_code, '.', 2) as integer)
+order by s.municipality_code, {_ORDER.replace("area_code", "s.area_code")}
+"""
+
+# A municipality's place within its own peer group, read off the published national rank.
+_PEER_PLACES = """
+select
+    municipality_code,
+    indicator_code,
+    rank() over (
+        partition by peer_group_code, indicator_code order by rank_among_municipalities
+    ) as peer_group_rank,
+    count(*) over (partition by peer_group_code, indicator_code) as peer_group_ranked
+from marts.fct_scorecard
+where peer_group_code is not null and rank_among_municipalities is not null
 """
 
 _GOALS = """
 select *
 from marts.fct_goal_development
-where municipality_code = ?
-qualify year = max(year) over (partition by area_code)
-order by cast(area_code as integer)
+qualify year = max(year) over (partition by municipality_code, area_code)
+order by municipality_code, cast(area_code as integer)
 """
 
-# The municipality's main population group beside the country and the municipality's peer group.
+# Each municipality's main population group beside the country and its own peer group, in
+# every year either has a value.
 _SERIES = """
 with own as (
-    select g.indicator_code, g.year, g.value
+    select g.indicator_code, g.municipality_code, g.year, g.value
     from marts.fct_target_gap as g
-    where g.municipality_code = $1
 ),
 suppressed as (
-    select v.indicator_code, v.year, bool_or(v.is_suppressed) as is_suppressed
+    select v.indicator_code, v.municipality_code, v.year, bool_or(v.is_suppressed) as is_suppressed
     from marts.fct_indicator_values as v
     inner join marts.dim_indicator as i
         on i.indicator_code = v.indicator_code and i.main_population_group = v.population_group
-    where v.municipality_code = $1
     group by all
 ),
 national as (
@@ -195,23 +276,36 @@ national as (
     inner join marts.dim_indicator as i
         on i.indicator_code = n.indicator_code and i.main_population_group = n.population_group
 ),
+municipalities as (
+    select municipality_code, any_value(peer_group_code) as peer_group_code
+    from marts.fct_scorecard
+    group by municipality_code
+),
+frame as (
+    select m.municipality_code, n.indicator_code, n.year
+    from municipalities as m cross join national as n
+    union
+    select municipality_code, indicator_code, year from own
+),
 peers as (
-    select indicator_code, year, average_value as peer_group_average
+    select peer_group_code, indicator_code, year, average_value as peer_group_average
     from marts.fct_peer_group_values
-    where peer_group_code = $2
 )
 select
-    indicator_code,
-    year,
+    frame.municipality_code,
+    frame.indicator_code,
+    frame.year,
     own.value,
     coalesce(suppressed.is_suppressed, false) as is_suppressed,
     national.national_value,
     peers.peer_group_average
-from own
-full join national using (indicator_code, year)
-left join suppressed using (indicator_code, year)
-left join peers using (indicator_code, year)
-order by indicator_code, year
+from frame
+inner join municipalities using (municipality_code)
+left join own using (municipality_code, indicator_code, year)
+left join suppressed using (municipality_code, indicator_code, year)
+left join national using (indicator_code, year)
+left join peers using (peer_group_code, indicator_code, year)
+order by frame.municipality_code, frame.indicator_code, frame.year
 """
 
 _CASES = """

@@ -1,4 +1,5 @@
-"""The report as one self-contained HTML page: data, charts, styles and plotly.js inline.
+"""The report as an HTML page that opens offline: data and SVG charts inline, styles and the
+language switch inline too, or shared beside the pages of every municipality.
 
 Danish first, English one click away: every text is written in both languages (``bi``) and the
 page's ``lang`` attribute decides which shows, so the switch needs no server and no reload.
@@ -6,17 +7,20 @@ page's ``lang`` attribute decides which shows, so the switch needs no server and
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import jinja2
 import pandas as pd
 from markupsafe import Markup, escape
-from plotly.offline import get_plotlyjs
 
 from orchestration.reporting import charts
 from orchestration.reporting.data import ReportData
+from orchestration.reporting.summary import summary
 
 TEMPLATE_DIR = Path(__file__).parent
 COPENHAGEN_TIME = ZoneInfo("Europe/Copenhagen")
@@ -84,7 +88,33 @@ class Labels:
         return bi(*self.pair(dimension, code))
 
 
-def render(data: ReportData) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Assets:
+    """Where the page finds its styles and script: inline (``href`` None) or a shared folder."""
+
+    href: str | None = None  # e.g. "../assets/", relative to the page
+    index: str | None = None  # the list of every municipality's page, relative to the page
+
+
+ASSET_FILES = ("report.css", "report.js")
+
+
+def asset_text(name: str) -> str:
+    return (TEMPLATE_DIR / name).read_text(encoding="utf-8")
+
+
+@cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(data: ReportData, assets: Assets = Assets()) -> tuple[str, int]:
     """The page's HTML and the number of charts in it."""
     labels = Labels(data.labels)
     indicator_charts = []
@@ -93,56 +123,105 @@ def render(data: ReportData) -> tuple[str, int]:
         card = data.scorecard[data.scorecard["indicator_code"] == indicator.indicator_code]
         if rows.empty or card.empty:
             continue
-        figure = charts.indicator_figure(
-            rows, card.iloc[0], data.municipality_name, labels.pair("unit", indicator.unit)
-        )
+        lines = charts.indicator_series(rows, card.iloc[0], data.municipality_name)
+        suppressed = set(rows.loc[rows["is_suppressed"], "year"])
         indicator_charts.append(
-            {
-                "indicator": indicator,
-                "card": card.iloc[0],
-                "html": Markup(charts.figure_html(figure, f"chart-{indicator.indicator_code}")),
-                "suppressed_years": year_ranges(rows.loc[rows["is_suppressed"], "year"].tolist()),
-            }
+            _chart(
+                f"chart-{indicator.indicator_code}",
+                indicator.indicator_code,
+                lines,
+                indicator.unit,
+                suppressed,
+            )  # fmt: skip
+            | {"indicator": indicator, "suppressed_years": year_ranges(sorted(suppressed))}
         )
     twin_charts = []
     outcome_labels = {code: pair for (dim, code), pair in data.labels.items() if dim == "outcome"}
     if not data.twins.empty:
         for code, rows in data.twins.groupby("indicator_code", sort=True):
-            unit = labels.pair("unit", "pct")
-            figure = charts.twin_figure(rows, outcome_labels, unit)
+            lines = charts.twin_series(rows, outcome_labels)
             twin_charts.append(
-                {
+                _chart(f"twin-{code}", code, lines, "pct", set())
+                | {
                     "indicator_code": code,
                     "name": rows["indicator_name_en"].iloc[0],
                     "indicator": _indicator(data, code),
-                    "html": Markup(charts.figure_html(figure, f"twin-{code}")),
+                    "suppressed_years": "",
                 }
             )
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    html = environment.get_template("report.html.j2").render(
-        data=data,
-        labels=labels,
-        bi=bi,
-        number=number,
-        cell=cell,
-        present=present,
-        status_class=STATUS_CLASSES,
-        development_class=DEVELOPMENT_CLASSES,
-        indicator_charts=indicator_charts,
-        twin_charts=twin_charts,
-        case_table=_case_table(data),
-        case_breakdown=_case_breakdown(data),
-        published=_local(data.published_at),
-        plotly_js=Markup(get_plotlyjs()),
-        separators={"da": charts.DANISH_SEPARATORS, "en": charts.ENGLISH_SEPARATORS},
+    published = local_time(data.published_at)
+    html = (
+        environment()
+        .get_template("report.html.j2")
+        .render(
+            data=data,
+            labels=labels,
+            bi=bi,
+            number=number,
+            cell=cell,
+            present=present,
+            status_class=STATUS_CLASSES,
+            development_class=DEVELOPMENT_CLASSES,
+            message=summary(data),
+            indicator_charts=indicator_charts,
+            twin_charts=twin_charts,
+            case_table=_case_table(data),
+            case_breakdown=_case_breakdown(data),
+            published=published,
+            footer=_footer(data, published),
+            assets=assets.href,
+            index=assets.index,
+            css=Markup(asset_text("report.css")),
+            js=Markup(asset_text("report.js")),
+        )
     )
     return html, len(indicator_charts) + len(twin_charts)
+
+
+def _chart(chart_id: str, code: str, lines, unit: str, suppressed: set) -> dict:
+    """A drawn chart and the table of its figures: the observed lines, one row per year."""
+    drawing = charts.draw(lines)
+    observed = [line for line in drawing.legend if line.markers]  # the municipality first
+    years = sorted({year for line in observed for year, _ in line.points})
+    values = {(line.key, year): value for line in observed for year, value in line.points}
+    rows = [
+        (
+            year,
+            [
+                cell(
+                    values.get((line.key, year)),
+                    unit,
+                    line.key == "municipality" and year in suppressed,
+                )
+                for line in observed
+            ],
+        )
+        for year in years
+    ]
+    target = next((line for line in lines if line.key == "target"), None)
+    return {
+        "id": chart_id,
+        "code": code,
+        "drawing": drawing,
+        "table": {"lines": observed, "rows": rows},
+        "target": target,
+    }
+
+
+def _footer(data: ReportData, published: str) -> dict[str, str]:
+    """The printed pages' footer, a CSS string inside a style element: escaped for CSS."""
+    name = f"{data.municipality_name} ({data.municipality_code})"
+    texts = {
+        "da": f"Integrationsbarometer: {name} · data til og med {data.data_year} · "
+        f"offentliggjort {published}",
+        "en": f"Integration barometer: {name} · data up to {data.data_year} · "
+        f"published {published}",
+    }
+    return {lang: Markup(re.sub(r'[\\"<>&]', _css_escape, text)) for lang, text in texts.items()}
+
+
+def _css_escape(match: re.Match) -> str:
+    return f"\\{ord(match.group(0)):x} "
 
 
 def year_ranges(years: list[int]) -> str:
@@ -161,7 +240,7 @@ def _indicator(data: ReportData, code: str):
     return rows.iloc[0] if len(rows) else None
 
 
-def _local(moment: datetime) -> str:
+def local_time(moment: datetime) -> str:
     return moment.astimezone(COPENHAGEN_TIME).strftime("%Y-%m-%d %H:%M")
 
 
