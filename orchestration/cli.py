@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.engines import EngineError, engine_for
 from orchestration.engines.duckdb.warehouse import WarehouseError, check_opens, refresh_lock
 from orchestration.settings import (
     DBT_EXECUTABLE,
@@ -68,7 +69,7 @@ def run_command(argv: list[str] | None) -> int:
     )
     commands.add_parser("prepare", help="parse the dbt project once, so runs start fast")
     report = commands.add_parser(
-        "report", help="build the report page from the published serving.duckdb, no refresh"
+        "report", help="build the report page from the published marts, no refresh"
     )
     report.add_argument(
         "--municipality", help="municipality code (default: BAROMETER_REPORT_MUNICIPALITY, 101)"
@@ -179,20 +180,27 @@ def check_config(env) -> int:
         print("Pseudonym key: a secret key of your own, not the development key.")
     refused = sum(row[3] != "ok" for row in rows)
     print(f"{len(readings)} settings, {refused} refused.")
-    return 2 if refused else 0
+    if refused:
+        return 2
+    # The engine itself: the server answers, the role can do the night, the readers' group.
+    failed = 0
+    for what, verdict, ok in engine_for(Settings.from_env(env)).check():
+        print(f"{what}: {verdict}")
+        failed += not ok
+    return 2 if failed else 0
 
 
 def build_report_page(settings: Settings, municipality: str | None, out: Path | None) -> int:
-    """The nightly report's page for any municipality, read from the published file only."""
+    """The nightly report's page for any municipality, read from the published marts only."""
     from orchestration.reporting import ReportError, build_report
 
     try:
         result = build_report(
-            settings.serving_path,
+            engine_for(settings).report_database(settings, refresh=True),
             municipality or settings.report_municipality,
             out or settings.report_dir,
         )
-    except ReportError as error:
+    except (ReportError, EngineError) as error:
         print(f"barometer: {error}", file=sys.stderr)
         return 2
     print(
@@ -213,8 +221,13 @@ def create_reader_role(settings: Settings, name: str, ask_password: bool) -> int
     from orchestration.engines.postgres import publish as postgres_publish
 
     password = getpass.getpass(f"Password for {name}: ") if ask_password else None
-    postgres_publish.create_reader_role(make_conninfo(**settings.pg_options), name, password)
-    print(f"{name}: a login of {postgres_publish.READER_GROUP}, which reads schema marts only")
+    dsn = make_conninfo(**settings.pg_options)
+    try:
+        readable = postgres_publish.create_reader_role(dsn, name, password)
+    except EngineError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
+    print(f"{name}: a login of {postgres_publish.READER_GROUP}; it reads {readable}, nothing else")
     return 0
 
 
@@ -248,13 +261,14 @@ def refresh(settings: Settings) -> int:
     try:
         # Taken before the run starts, so a second refresh or a damaged file is one sentence,
         # not a failed run; the job's resource re-enters this same lock.
-        with refresh_lock(settings.warehouse_dir), instance:
+        with refresh_lock(settings.warehouse_dir), engine_for(settings).night_lock(), instance:
             check_opens(settings.warehouse_path)
             result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
             print(run_summary(result, settings, time.monotonic() - started))
-            alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
+            published = engine_for(settings).published_place()
+            alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url, published)
             send(alerts, settings.alerts, _ConsoleLog())
-    except WarehouseError as error:
+    except (WarehouseError, EngineError) as error:
         print(f"barometer: {error}", file=sys.stderr)
         return 1
     return 0 if result.success else 1

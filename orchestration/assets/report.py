@@ -18,14 +18,16 @@ from orchestration.settings import Settings
     kinds={"html", "plotly"},
     description=(
         "warehouse/report/index.html: one self-contained page (opens offline) built from the "
-        "published serving.duckdb only: the scorecard, each indicator against the country, the "
+        "published marts only (on PostgreSQL, their copy in server_marts.duckdb): the "
+        "scorecard, each indicator against the country, the "
         "peer group and the target, the goal verdicts and the case outcomes. Danish, with English."
     ),
-    required_resource_keys={"settings"},
+    required_resource_keys={"settings", "engine"},
 )
 def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    result = build_report(settings.serving_path, settings.report_municipality, settings.report_dir)
+    published = context.resources.engine.report_database(settings)
+    result = build_report(published, settings.report_municipality, settings.report_dir)
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
     return dg.MaterializeResult(
         metadata={
