@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.automation.night_log import Tee, night_log_path, open_log
+from orchestration.engines import EngineError, engine_for
 from orchestration.engines.duckdb.warehouse import (
     WarehouseError,
     check_not_lost,
@@ -102,7 +103,7 @@ def run_command(argv: list[str] | None) -> int:
     )
     dev.add_argument("--port", type=int, default=3000, help="the UI's port (default: 3000)")
     report = commands.add_parser(
-        "report", help="build the report page from the published serving.duckdb, no refresh"
+        "report", help="build the report page from the published marts, no refresh"
     )
     report.add_argument(
         "--municipality", help="municipality code (default: BAROMETER_REPORT_MUNICIPALITY, 101)"
@@ -242,23 +243,30 @@ def check_config(env) -> int:
         print("Pseudonym key: a secret key of your own, not the development key.")
     refused = sum(row[3] != "ok" for row in rows)
     print(f"{len(readings)} settings, {refused} refused.")
-    return 2 if refused else 0
+    if refused:
+        return 2
+    # The engine itself: the server answers, the role can do the night, the readers' group.
+    failed = 0
+    for what, verdict, ok in engine_for(Settings.from_env(env)).check():
+        print(f"{what}: {verdict}")
+        failed += not ok
+    return 2 if failed else 0
 
 
 def build_report_page(
     settings: Settings, municipality: str | None, out: Path | None, pdf: bool = False
 ) -> int:
-    """The nightly report's page for any municipality, read from the published file only."""
+    """The nightly report's page for any municipality, read from the published marts only."""
     from orchestration.reporting import ReportError, build_report
     from orchestration.reporting.pdf import PdfUnavailable, write_pdf
 
     try:
         result = build_report(
-            settings.serving_path,
+            engine_for(settings).report_database(settings, refresh=True),
             municipality or settings.report_municipality,
             out or settings.report_dir,
         )
-    except ReportError as error:
+    except (ReportError, EngineError) as error:
         print(f"barometer: {error}", file=sys.stderr)
         return 2
     print(
@@ -281,8 +289,8 @@ def build_report_site(settings: Settings, out: Path) -> int:
     from orchestration.reporting.build import build_site
 
     try:
-        result = build_site(settings.serving_path, out)
-    except ReportError as error:
+        result = build_site(engine_for(settings).report_database(settings, refresh=True), out)
+    except (ReportError, EngineError) as error:
         print(f"barometer: {error}", file=sys.stderr)
         return 2
     print(f"{result.pages} pages, {result.size_bytes / 1e6:.1f} MB in {result.seconds:.1f} s")
@@ -300,8 +308,13 @@ def create_reader_role(settings: Settings, name: str, ask_password: bool) -> int
     from orchestration.engines.postgres import publish as postgres_publish
 
     password = getpass.getpass(f"Password for {name}: ") if ask_password else None
-    postgres_publish.create_reader_role(make_conninfo(**settings.pg_options), name, password)
-    print(f"{name}: a login of {postgres_publish.READER_GROUP}, which reads schema marts only")
+    dsn = make_conninfo(**settings.pg_options)
+    try:
+        readable = postgres_publish.create_reader_role(dsn, name, password)
+    except EngineError as error:
+        print(f"barometer: {error}", file=sys.stderr)
+        return 1
+    print(f"{name}: a login of {postgres_publish.READER_GROUP}; it reads {readable}, nothing else")
     return 0
 
 
@@ -396,7 +409,7 @@ def refresh(settings: Settings, verbose: bool = False, rebuild: bool = False) ->
     try:
         # Taken before the run starts, so a second refresh or a damaged file is one sentence,
         # not a failed run; the job's resource re-enters this same lock.
-        with refresh_lock(settings.warehouse_dir):
+        with refresh_lock(settings.warehouse_dir), engine_for(settings).night_lock():
             if rebuild and not settings.warehouse_path.exists():
                 # The operator's choice: an empty warehouse, and no record of a former build.
                 shutil.rmtree(settings.dbt_state_dir, ignore_errors=True)
@@ -411,7 +424,7 @@ def refresh(settings: Settings, verbose: bool = False, rebuild: bool = False) ->
                 with redirect_stdout(full_log), redirect_stderr(full_log):
                     result, summary = _run_and_alert(settings, started, out)
                 log_file.write(summary.full + "\n")
-    except WarehouseError as error:
+    except (WarehouseError, EngineError) as error:
         print(f"barometer: {error}", file=sys.stderr)
         return 1
     print(summary.short)
@@ -430,7 +443,8 @@ def _run_and_alert(settings: Settings, started: float, out):
     with instance:
         result = run_nightly_refresh(settings, instance, ALERTED_BY_CLI, step_lines=out)
         summary = run_summary(result, settings, time.monotonic() - started)
-        alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
+        published = engine_for(settings).published_place()
+        alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url, published)
         send(alerts, settings.alerts, _ConsoleLog(out))
     return result, summary
 

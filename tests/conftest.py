@@ -93,6 +93,10 @@ def postgres_night(published: Settings, postgres_server, tmp_path_factory) -> Se
     root = tmp_path_factory.mktemp("postgres_night")
     shutil.copytree(published.warehouse_dir, root / "warehouse")
     shutil.copytree(published.source_dir, root / "source")
+    # Without the DuckDB night's outputs and dbt state: whatever is found was the server's.
+    for output in ("serving.duckdb", "parquet", "report", "docs", "dbt_state"):
+        path = root / "warehouse" / output
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
     with pytest.MonkeyPatch.context() as monkeypatch:
         settings = on_server(monkeypatch, root, postgres_server.dsn)
         result = refresh(settings)

@@ -15,10 +15,8 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
-from dagster_duckdb import DuckDBResource
 
-from orchestration.assets.previews import table_metadata
-from orchestration.engines.duckdb.warehouse import warehouse_identity
+from orchestration.engines import MARTS, Engine
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.transform.dbt_process import DbtNight, run_dbt_night
 
@@ -44,21 +42,16 @@ class WarehouseTranslator(DagsterDbtTranslator):
         self,
         kind: str = "duckdb",
         schemas: Mapping[str, str] | None = None,
-        source_prefix: str | None = None,
     ):
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=False))
         self.kind = kind
-        # A schema dbt builds in under another name (the staged marts on PostgreSQL) -> its key.
+        # A schema dbt builds in under another name (the built marts on PostgreSQL) -> its key.
         self.schemas = dict(schemas or {})
-        # Sources read from a copy of the raw tables (on PostgreSQL: postgres/raw/...).
-        self.source_prefix = source_prefix
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id) or manifest["sources"].get(unique_id)
         if node is None or node["resource_type"] == "source":
-            if self.source_prefix and node is not None:
-                return spec.replace_attributes(key=spec.key.with_prefix(self.source_prefix))
             return spec
         return spec.replace_attributes(
             key=dg.AssetKey([self.schemas.get(node["schema"], node["schema"]), node["name"]]),
@@ -70,25 +63,30 @@ class WarehouseTranslator(DagsterDbtTranslator):
 TRANSLATOR = WarehouseTranslator()
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    name="dbt_warehouse",
-    dagster_dbt_translator=TRANSLATOR,
-    project=dbt_project,
-    required_resource_keys={"settings", "duckdb"},
-)
-def dbt_warehouse(context: dg.AssetExecutionContext):
-    """Reference seeds, staging views, intermediate models and marts with enforced contracts,
-    with their dbt data tests, in one ``dbt build`` of what changed since the last night; then
-    the catalogue of dbt's docs."""
-    duckdb: DuckDBResource = context.resources.duckdb
-    with duckdb.get_connection() as con:  # before dbt's process holds the file
-        identity = {"BAROMETER_WAREHOUSE_ID": warehouse_identity(con)}
-    night, manifest = run_nightly_dbt(context, identity, changed_only=True)
-    with duckdb.get_connection() as con:  # only once dbt's process has let go of the file
-        yield from night_outputs(
-            context, night, manifest, TRANSLATOR, lambda key: table_metadata(con, key)
-        )
+def dbt_night(engine_name: str, built_marts_schema: str) -> dg.AssetsDefinition:
+    """The dbt step of the engine named: the same assets on every engine, of its kind."""
+    translator = WarehouseTranslator(engine_name, {built_marts_schema: MARTS})
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        name="dbt_warehouse",
+        dagster_dbt_translator=translator,
+        project=dbt_project,
+        required_resource_keys={"settings", "engine"},
+    )
+    def dbt_warehouse(context: dg.AssetExecutionContext):
+        """Reference seeds, staging views, intermediate models and marts with enforced
+        contracts, with their dbt data tests, in one ``dbt build`` of what changed since the last
+        night; then the catalogue of dbt's docs."""
+        settings: Settings = context.resources.settings
+        engine: Engine = context.resources.engine
+        engine.before_dbt(settings, context.log)
+        night, manifest = run_nightly_dbt(context, engine.dbt_environment(), changed_only=True)
+        engine.after_dbt(settings)
+        with engine.describer() as describe:
+            yield from night_outputs(context, night, manifest, translator, describe)
+
+    return dbt_warehouse
 
 
 def run_nightly_dbt(
@@ -98,9 +96,7 @@ def run_nightly_dbt(
 ) -> tuple[DbtNight, dict]:
     """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
     settings' variables; its results and the manifest it built. ``changed_only``: a whole night
-    builds only what changed since the last one (transform/dbt_process.py), for a warehouse
-    that keeps its models from night to night (not the server's, which are built afresh and
-    swapped in)."""
+    builds only what changed since the last one (transform/dbt_process.py)."""
     settings: Settings = context.resources.settings
     whole_night = changed_only and not context.is_subset
     night = run_dbt_night(

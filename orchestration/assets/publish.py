@@ -1,14 +1,9 @@
-"""Publish: the validated marts become the serving file that BI tools read."""
+"""Publish: the validated marts become what BI tools read, on the engine of the night."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from orchestration.engines.duckdb.data_changes import copenhagen_changes
-from orchestration.engines.duckdb.publish import publish_schema
-from orchestration.privacy import open_to_readers
-from orchestration.publish.publication import previous_published_at, tonights_publication
-from orchestration.publish.serving_metadata import read_table_docs, undocumented
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from orchestration.engines import Engine
+from orchestration.settings import Settings
 
 MART_TABLES = [
     "dim_indicator",
@@ -33,8 +28,6 @@ MART_TABLES = [
     "fct_case_outcomes",
     "fct_local_vs_national",
 ]
-# Prepared at set-up (`barometer prepare`), as dagster-dbt reads it when the definitions load.
-DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 @dg.asset(
@@ -43,50 +36,26 @@ DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description=(
-        "warehouse/serving.duckdb (schema marts) and Parquet copies, replaced atomically once "
-        "every blocking check has passed, with dbt's descriptions and keys and a row in "
-        "marts.publication. BI tools open this file read-only."
+        "The published marts (schema marts), replaced as one night once every blocking check has "
+        "passed, with dbt's descriptions and keys and a row in marts.publication. DuckDB: "
+        "warehouse/serving.duckdb and Parquet copies, which BI tools open read-only; PostgreSQL: "
+        "schema marts on the server, which the barometer_reader group reads."
     ),
-    required_resource_keys={"settings", "duckdb"},
+    required_resource_keys={"settings", "engine"},
 )
 def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    duckdb: DuckDBResource = context.resources.duckdb
-    # What BI tools show beside each table and column: the dbt YAML, through the manifest.
-    docs = read_table_docs(DBT_MANIFEST, "marts")
-    for gap in undocumented(docs, MART_TABLES):
-        context.log.warning(f"Published without a description or key: {gap}")
-    with duckdb.get_connection() as con:
-        # Compared before the swap: afterwards the previous publication is gone.
-        changes = copenhagen_changes(
-            con, settings.serving_path, settings.alerts.value_change_points
-        )
-        publication = tonights_publication(
-            con, PROJECT_ROOT, previous_published_at(con, settings.serving_path)
-        )
-        counts = publish_schema(
-            con,
-            "marts",
-            MART_TABLES,
-            settings.serving_path,
-            settings.parquet_dir,
-            docs,
-            publication,
-        )
-    open_to_readers(
-        settings.warehouse_dir, settings.reader_group, [settings.serving_path, settings.parquet_dir]
-    )
-    context.log.info(f"Published {settings.serving_path}")
-    for change in changes:
+    engine: Engine = context.resources.engine
+    published = engine.publish(settings, MART_TABLES, context.log)
+    for change in published.changes:
         context.log.warning(f"Copenhagen changed: {change}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(settings.serving_path)),
-            "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
-            **{f"rows/{table}": count for table, count in counts.items()},
-            "code_commit": publication["code_commit"] or "(not a git checkout)",
-            "case_extract_night": str(publication["case_extract_night"]),
+            **published.metadata,
+            **{f"rows/{table}": count for table, count in published.counts.items()},
+            "code_commit": published.publication["code_commit"] or "(not a git checkout)",
+            "case_extract_night": str(published.publication["case_extract_night"]),
             # Read by the data alerts (automation/alerting.py) after the run.
-            "copenhagen_changes": dg.MetadataValue.json(changes),
+            "copenhagen_changes": dg.MetadataValue.json(published.changes),
         }
     )

@@ -20,20 +20,20 @@ from orchestration.settings import Settings
     kinds={"html", "svg"},
     description=(
         "warehouse/report/index.html: one self-contained page (opens offline) built from the "
-        "published serving.duckdb only: the scorecard, each indicator against the country, the "
-        "peer group and the target, the goal verdicts and the case outcomes. Danish, with English. "
-        "With BAROMETER_REPORT_ALL=true also warehouse/report/all/: every municipality's page."
+        "published marts only (on PostgreSQL, their copy in server_marts.duckdb): the "
+        "scorecard, each indicator against the country, the peer group and the target, the goal "
+        "verdicts and the case outcomes. Danish, with English. With BAROMETER_REPORT_ALL=true "
+        "also warehouse/report/all/: every municipality's page."
     ),
-    required_resource_keys={"settings"},
+    required_resource_keys={"settings", "engine"},
 )
 def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    result = build_report(settings.serving_path, settings.report_municipality, settings.report_dir)
+    published = context.resources.engine.report_database(settings)
+    result = build_report(published, settings.report_municipality, settings.report_dir)
     open_to_readers(settings.warehouse_dir, settings.reader_group, [settings.report_dir])
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
-    site = (
-        build_site(settings.serving_path, settings.report_all_dir) if settings.report_all else None
-    )
+    site = build_site(published, settings.report_all_dir) if settings.report_all else None
     if site is not None:
         context.log.info(f"Every municipality's page: {site.index}")
     return dg.MaterializeResult(

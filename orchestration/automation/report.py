@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.automation.alerting import failure_reason
+from orchestration.engines import engine_for
 from orchestration.settings import Settings
 
 
@@ -30,11 +31,12 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     ]
     lines += _dbt_lines(result, settings)
     tables: list[str] = []
-    on_server = settings.engine == "postgres"
-    if result.success and on_server:
+    engine = engine_for(settings)
+    if result.success and engine.name != "duckdb":
         rows = _server_rows(result)
-        lines.append(f"Published schema marts on the PostgreSQL server: {_tables(rows)}.")
+        lines.append(f"Published {engine.published_place()}: {_tables(rows)}.")
         tables = [f"  marts.{table}: {count} rows" for table, count in rows]
+        lines.append(f"Report: {settings.report_dir / 'index.html'}")
         lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
     elif result.success:
         rows = _published_rows(settings)
@@ -44,7 +46,9 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
         lines.append(f"dbt docs: {settings.dbt_docs_dir / 'index.html'}")
     else:
         lines += failure_lines(result)
-        published = "schema marts on the server" if on_server else f"file {settings.serving_path}"
+        published = engine.published_place()
+        if engine.name == "duckdb":
+            published = f"file {settings.serving_path}"
         lines.append(f"The published {published} was left as it was.")
     # Written by the checks themselves, so a failed night shows what failed there too.
     quality_docs = settings.quality_docs_dir / "index.html"
@@ -125,7 +129,7 @@ def _published_rows(settings: Settings) -> list[tuple[str, int]]:
 
 
 def _server_rows(result: dg.ExecuteInProcessResult) -> list[tuple[str, int]]:
-    """The row counts the server's publish step recorded (assets/postgres.py)."""
+    """The row counts the server's publish step recorded (assets/publish.py)."""
     [published] = [
         event.materialization
         for event in result.get_asset_materialization_events()

@@ -22,16 +22,13 @@ def suite_checks(
     name: str,
     suites: list[Suite],
     reader: str = "duckdb",
-    key_prefix: tuple[str, ...] = (),
 ) -> dg.AssetChecksDefinition:
     """One step that runs every suite of a layer; a failed suite blocks everything downstream.
 
-    ``reader``: the resource whose ``frame(query)`` reads the batches (the DuckDB warehouse, or
-    the PostgreSQL server); ``key_prefix``: of the checked assets (the server's raw copy).
+    ``reader``: the resource whose ``frame(query)`` reads the batches: ``duckdb`` for the raw
+    store (DuckDB on every engine), ``engine`` for tonight's built marts (engines/).
     """
-    specs = {
-        dg.AssetCheckKey(dg.AssetKey([*key_prefix, *s.asset_key]), CHECK_NAME): s for s in suites
-    }
+    specs = {dg.AssetCheckKey(dg.AssetKey(s.asset_key), CHECK_NAME): s for s in suites}
 
     @dg.multi_asset_check(
         name=name,
@@ -155,8 +152,8 @@ DISCLOSURE_CHECK = "no_disclosure_by_subtraction"
 CASE_MARTS = ("fct_case_outcomes", "fct_local_vs_national")
 
 
-def disclosure_checks(reader: str = "duckdb", schema: str = "marts") -> dg.AssetChecksDefinition:
-    """The case marts' disclosure check, reading them from ``schema`` through ``reader``."""
+def disclosure_checks(schema: str = "marts") -> dg.AssetChecksDefinition:
+    """The case marts' disclosure check, reading them from ``schema`` through the engine."""
 
     @dg.multi_asset_check(
         name="case_disclosure",
@@ -174,12 +171,12 @@ def disclosure_checks(reader: str = "duckdb", schema: str = "marts") -> dg.Asset
             for mart in CASE_MARTS
         ],
         can_subset=True,
-        required_resource_keys={reader},
+        required_resource_keys={"engine"},
     )
     def _check(context: dg.AssetCheckExecutionContext):
         started = time.monotonic()
-        resource = getattr(context.resources, reader)
-        outcomes, twins = (resource.frame(f"select * from {schema}.{mart}") for mart in CASE_MARTS)
+        engine = context.resources.engine
+        outcomes, twins = (engine.frame(f"select * from {schema}.{mart}") for mart in CASE_MARTS)
         yield from _disclosure_results(context, outcomes, twins, started)
 
     return _check

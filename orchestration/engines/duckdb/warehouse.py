@@ -204,20 +204,26 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[DuckDBPyConnection]:
-        database = Path(self.database)
-        with open_warehouse(database, self.connection_config) as con:
-            try:
-                yield con
-            except (OSError, duckdb.Error) as error:
-                if not _disk_full(error):
-                    raise
-                # Waiting 30 s frees no disk: fail the night at once, saying what to do.
-                raise dg.Failure(
-                    f"The disk holding {database.parent} is full ({str(error).splitlines()[0]}): "
-                    "tonight's changes were not kept and serving.duckdb is unchanged; free space "
-                    "there and run the refresh again",
-                    allow_retries=False,
-                ) from None
+        with guarded_connection(Path(self.database), self.connection_config) as con:
+            yield con
+
+
+@contextmanager
+def guarded_connection(database: Path, config: dict | None = None) -> Iterator[DuckDBPyConnection]:
+    """``open_warehouse``, and a full disk named as such while the connection is in use."""
+    with open_warehouse(database, config) as con:
+        try:
+            yield con
+        except (OSError, duckdb.Error) as error:
+            if not _disk_full(error):
+                raise
+            # Waiting 30 s frees no disk: fail the night at once, saying what to do.
+            raise dg.Failure(
+                f"The disk holding {database.parent} is full ({str(error).splitlines()[0]}): "
+                "tonight's changes were not kept and serving.duckdb is unchanged; free space "
+                "there and run the refresh again",
+                allow_retries=False,
+            ) from None
 
 
 def _disk_full(error: Exception) -> bool:

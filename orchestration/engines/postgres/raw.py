@@ -16,6 +16,8 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from orchestration.engines.postgres.server import connect
+
 RAW_SCHEMA = "raw"
 # The raw layer's DuckDB types and their PostgreSQL equivalents: a type missing here fails the
 # copy by name rather than landing as something else.
@@ -35,6 +37,8 @@ BATCH_ROWS = 50_000
 class CopiedTable:
     table: str
     rows: int
+    # Created anew (new or changed columns): the views dbt built on the old one went with it.
+    recreated: bool = False
 
 
 def copy_raw_tables(duckdb_path: Path, dsn: str) -> list[CopiedTable]:
@@ -42,7 +46,7 @@ def copy_raw_tables(duckdb_path: Path, dsn: str) -> list[CopiedTable]:
     copied = []
     with (
         duckdb.connect(str(duckdb_path), read_only=True) as source,
-        psycopg.connect(dsn) as target,
+        connect(dsn) as target,
     ):
         tables = [
             name
@@ -57,13 +61,13 @@ def copy_raw_tables(duckdb_path: Path, dsn: str) -> list[CopiedTable]:
                 sql.SQL("create schema if not exists {}").format(sql.Identifier(RAW_SCHEMA))
             )
             for table in tables:
-                copied.append(
-                    CopiedTable(f"{RAW_SCHEMA}.{table}", _copy_table(source, target, table))
-                )
+                copied.append(_copy_table(source, target, table))
     return copied
 
 
-def _copy_table(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, table: str) -> int:
+def _copy_table(
+    source: duckdb.DuckDBPyConnection, target: psycopg.Connection, table: str
+) -> CopiedTable:
     columns = source.execute(
         "select column_name, data_type, is_nullable from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -74,7 +78,8 @@ def _copy_table(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, t
         raise ValueError(f"{RAW_SCHEMA}.{table}: no PostgreSQL type for {', '.join(unknown)}")
     name = sql.Identifier(RAW_SCHEMA, table)
     wanted = [(column, PG_TYPES[data_type], nullable) for column, data_type, nullable in columns]
-    if _server_columns(target, table) == _spelled_by_server(target, wanted):
+    recreated = _server_columns(target, table) != _spelled_by_server(target, wanted)
+    if not recreated:
         # Emptied, not dropped: dbt's staging views on the table stay valid.
         target.execute(sql.SQL("truncate table {}").format(name))
     else:
@@ -105,7 +110,7 @@ def _copy_table(source: duckdb.DuckDBPyConnection, target: psycopg.Connection, t
             for row in batch:
                 copy.write_row(row)
             rows += len(batch)
-    return rows
+    return CopiedTable(f"{RAW_SCHEMA}.{table}", rows, recreated)
 
 
 def _server_columns(target: psycopg.Connection, table: str) -> list[tuple[str, str, str]]:

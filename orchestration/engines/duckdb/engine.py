@@ -1,0 +1,110 @@
+"""The night on DuckDB: dbt builds the marts in the warehouse file, publishing copies them into
+``serving.duckdb`` (publish.py) with Parquet copies, and the report reads that file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from orchestration.assets.previews import table_metadata
+from orchestration.engines import MARTS, Engine, Published
+from orchestration.engines.duckdb.data_changes import copenhagen_changes
+from orchestration.engines.duckdb.publish import publish_schema
+from orchestration.engines.duckdb.warehouse import guarded_connection, warehouse_identity
+from orchestration.privacy import open_to_readers
+from orchestration.publish.publication import previous_published_at, tonights_publication
+from orchestration.publish.serving_metadata import read_table_docs, undocumented
+from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+
+# Prepared at set-up (`barometer prepare`), as dagster-dbt reads it when the definitions load.
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+class DuckDBEngine(Engine):
+    """The warehouse file (``database``), opened in this process while the run holds it."""
+
+    name = "duckdb"
+    published_kinds = {"duckdb", "parquet"}
+    built_marts_schema = MARTS
+
+    database: str
+    memory_limit: str = "2GB"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DuckDBEngine:
+        return cls(database=str(settings.warehouse_path), memory_limit=settings.duckdb_memory_limit)
+
+    def published_place(self) -> str:
+        return "serving.duckdb"
+
+    @contextmanager
+    def _connection(self):
+        with guarded_connection(Path(self.database), {"memory_limit": self.memory_limit}) as con:
+            yield con
+
+    def dbt_environment(self) -> dict[str, str]:
+        # Read before dbt's process holds the file: the state record notes which warehouse file
+        # it belongs to, so a record of a lost or replaced file is never trusted.
+        with self._connection() as con:
+            return {"BAROMETER_WAREHOUSE_ID": warehouse_identity(con)}
+
+    def frame(self, query: str) -> pd.DataFrame:
+        with self._connection() as con:
+            return con.execute(query).df()
+
+    @contextmanager
+    def describer(self) -> Iterator[Callable[[dg.AssetKey], dict]]:
+        with self._connection() as con:  # only once dbt's process has let go of the file
+            yield lambda key: table_metadata(con, key)
+
+    def previous_published_at(self, settings: Settings) -> datetime | None:
+        with self._connection() as con:
+            return previous_published_at(con, settings.serving_path)
+
+    def publish(
+        self, settings: Settings, tables: list[str], log: dg.DagsterLogManager
+    ) -> Published:
+        # What BI tools show beside each table and column: the dbt YAML, through the manifest.
+        docs = read_table_docs(DBT_MANIFEST, MARTS)
+        for gap in undocumented(docs, tables):
+            log.warning(f"Published without a description or key: {gap}")
+        with self._connection() as con:
+            # Compared before the swap: afterwards the previous publication is gone.
+            changes = copenhagen_changes(
+                con, settings.serving_path, settings.alerts.value_change_points
+            )
+            publication = tonights_publication(
+                con, PROJECT_ROOT, previous_published_at(con, settings.serving_path)
+            )
+            counts = publish_schema(
+                con,
+                MARTS,
+                tables,
+                settings.serving_path,
+                settings.parquet_dir,
+                docs,
+                publication,
+            )
+        open_to_readers(
+            settings.warehouse_dir,
+            settings.reader_group,
+            [settings.serving_path, settings.parquet_dir],
+        )
+        log.info(f"Published {settings.serving_path}")
+        return Published(
+            counts,
+            publication,
+            changes,
+            {
+                "path": dg.MetadataValue.path(str(settings.serving_path)),
+                "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
+            },
+        )
+
+    def report_database(self, settings: Settings, refresh: bool = False) -> Path:
+        return settings.serving_path
