@@ -303,12 +303,12 @@ def create_reader_role(settings: Settings, name: str, ask_password: bool) -> int
     if settings.engine != "postgres":
         print("barometer: create-reader-role needs BAROMETER_ENGINE=postgres", file=sys.stderr)
         return 2
-    from psycopg.conninfo import make_conninfo
+    from psycopg2.extensions import make_dsn
 
     from orchestration.engines.postgres import publish as postgres_publish
 
     password = getpass.getpass(f"Password for {name}: ") if ask_password else None
-    dsn = make_conninfo(**settings.pg_options)
+    dsn = make_dsn(**settings.pg_options)
     try:
         readable = postgres_publish.create_reader_role(dsn, name, password)
     except EngineError as error:

@@ -20,8 +20,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import duckdb
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
+import psycopg2
+from psycopg2.extensions import parse_dsn
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Danmarks Statistik publishes no figure resting on fewer than 3 persons: a smaller threshold
@@ -108,8 +108,8 @@ LIBPQ_VARIABLES = {
 def libpq_dsn(text: str) -> dict[str, str]:
     """A libpq connection string or URI, read by libpq's own parser (nothing is connected)."""
     try:
-        options = conninfo_to_dict(text)
-    except psycopg.ProgrammingError as error:
+        options = parse_dsn(text)
+    except psycopg2.ProgrammingError as error:
         raise ValueError("not a connection string") from error
     if not options or not options.keys() <= LIBPQ_VARIABLES.keys():
         raise ValueError("an option without a libpq variable")

@@ -3,8 +3,8 @@
 The report page and the data-change comparison read DuckDB (``reporting/``,
 ``engines/duckdb/data_changes.py``); rather than a second version of each for PostgreSQL, the
 published ``marts`` schema is copied after the swap into ``server_marts.duckdb`` beside the
-warehouse, through psycopg and Arrow, and the same code reads it. BI tools read the server; this
-file is the report's. Knows psycopg, DuckDB and Arrow, not Dagster.
+warehouse, through psycopg2 and Arrow, and the same code reads it. BI tools read the server; this
+file is the report's. Knows psycopg2, DuckDB and Arrow, not Dagster.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import uuid
 from pathlib import Path
 
 import duckdb
-import psycopg
 import pyarrow as pa
-from psycopg import sql
+from psycopg2 import sql
+
+from orchestration.engines.postgres.server import Connection
 
 BATCH_ROWS = 50_000
 # The server's types (format_type) as DuckDB's; jsonb is read as its text, as serving.duckdb has.
@@ -50,7 +51,7 @@ def duckdb_type(server_type: str) -> str:
 
 
 def copy_schema(
-    con: psycopg.Connection, schema: str, tables: list[str], path: Path, as_schema: str = "marts"
+    con: Connection, schema: str, tables: list[str], path: Path, as_schema: str = "marts"
 ) -> Path:
     """Write ``schema``'s ``tables`` from the server into a new DuckDB file at ``path`` (as
     ``as_schema``), whole or not at all: written aside, then moved over the old file."""
@@ -69,7 +70,7 @@ def copy_schema(
 
 
 def _copy_table(
-    con: psycopg.Connection,
+    con: Connection,
     schema: str,
     table: str,
     target: duckdb.DuckDBPyConnection,

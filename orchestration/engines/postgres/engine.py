@@ -21,8 +21,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg2 import sql
+from psycopg2.extensions import make_dsn
 from pydantic import PrivateAttr
 
 from orchestration.engines import MARTS, Engine, Published
@@ -60,7 +60,7 @@ class PostgresEngine(Engine):
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PostgresEngine:
-        dsn = make_conninfo(**settings.pg_options)
+        dsn = make_dsn(**settings.pg_options)
         return cls(dsn=dsn, warehouse_dir=str(settings.warehouse_dir))
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -87,7 +87,7 @@ class PostgresEngine(Engine):
 
     @contextmanager
     def _faults(self) -> Iterator[None]:
-        """A server fault ends the step with our one line, not psycopg's traceback."""
+        """A server fault ends the step with our one line, not the driver's traceback."""
         try:
             yield
         except ServerError as error:

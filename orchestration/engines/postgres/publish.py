@@ -16,7 +16,7 @@ held by a reader is never waited on for long: the swap gives up after ``LOCK_TIM
 before PostgreSQL's deadlock check would cancel a reader, and tries again; the wait is logged
 every ``WAIT_LOG_SECONDS``.
 
-Knows psycopg, not Dagster or DuckDB.
+Knows psycopg2, not Dagster or DuckDB.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-import psycopg
-from psycopg import sql
+import psycopg2.errors
+from psycopg2 import sql
 
-from orchestration.engines.postgres.server import ServerError, connect
+from orchestration.engines.postgres.server import Connection, ServerError, connect
 from orchestration.publish.publication import (
     PUBLICATION_COLUMN_TYPES,
     PUBLICATION_DOC,
@@ -100,7 +100,7 @@ def publish_marts(
                 with con.transaction():
                     _swap(con, docs)
                 return counts
-            except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected):
+            except (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected):
                 waited = time.monotonic() - started
                 if waited > SWAP_DEADLINE_SECONDS:
                     raise PublishError(
@@ -118,7 +118,7 @@ def publish_marts(
                 time.sleep(0.05)
 
 
-def _stage(con: psycopg.Connection, tables: list[str], publication: Mapping[str, object]) -> None:
+def _stage(con: Connection, tables: list[str], publication: Mapping[str, object]) -> None:
     """A fresh ``marts_staging``: a copy of each built table, with its keys, and the history."""
     staging = sql.Identifier(STAGING)
     con.execute(sql.SQL("drop schema if exists {} cascade").format(staging))
@@ -130,7 +130,7 @@ def _stage(con: psycopg.Connection, tables: list[str], publication: Mapping[str,
     _write_publication(con, publication)
 
 
-def _write_publication(con: psycopg.Connection, row: Mapping[str, object]) -> None:
+def _write_publication(con: Connection, row: Mapping[str, object]) -> None:
     """``marts_staging.publication``: the served night's rows plus tonight's."""
     target = sql.Identifier(STAGING, PUBLICATION_TABLE)
     names = list(COLUMN_TYPES)
@@ -167,7 +167,7 @@ def _write_publication(con: psycopg.Connection, row: Mapping[str, object]) -> No
     )
 
 
-def _swap(con: psycopg.Connection, docs: Mapping[str, TableDoc]) -> None:
+def _swap(con: Connection, docs: Mapping[str, TableDoc]) -> None:
     con.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
     _comment(con, docs)
     served = [
@@ -196,7 +196,7 @@ def _swap(con: psycopg.Connection, docs: Mapping[str, TableDoc]) -> None:
         _grant_marts(con)
 
 
-def _comment(con: psycopg.Connection, docs: Mapping[str, TableDoc]) -> None:
+def _comment(con: Connection, docs: Mapping[str, TableDoc]) -> None:
     """What a BI tool shows beside each staged table and column: its dbt description."""
     for table, doc in docs.items():
         if not _table_exists(con, STAGING, table):
@@ -214,7 +214,7 @@ def _comment(con: psycopg.Connection, docs: Mapping[str, TableDoc]) -> None:
             )
 
 
-def _lock_holders(con: psycopg.Connection) -> str:
+def _lock_holders(con: Connection) -> str:
     """The sessions holding locks on ``marts``, as the operator would look them up."""
     holders = con.execute(
         "select distinct a.pid, coalesce(nullif(a.usename, ''), '?'), "
@@ -230,7 +230,7 @@ def _lock_holders(con: psycopg.Connection) -> str:
     return "held by " + ", ".join(f"pid {pid} ({user}, {app})" for pid, user, app in holders)
 
 
-def _grant_marts(con: psycopg.Connection) -> None:
+def _grant_marts(con: Connection) -> None:
     schema, group = sql.Identifier(MARTS), sql.Identifier(READER_GROUP)
     con.execute(sql.SQL("grant usage on schema {} to {}").format(schema, group))
     con.execute(sql.SQL("grant select on all tables in schema {} to {}").format(schema, group))
@@ -269,7 +269,7 @@ def create_reader_role(dsn: str, name: str, password: str | None = None) -> str:
         return readable(con, name)
 
 
-def readable(con: psycopg.Connection, role: str) -> str:
+def readable(con: Connection, role: str) -> str:
     """What ``role`` may read, in words: every schema and table it has SELECT on."""
     tables = con.execute(
         "select n.nspname, count(*) from pg_class as c "
@@ -286,12 +286,12 @@ def readable(con: psycopg.Connection, role: str) -> str:
     return "; ".join(f"schema {schema}: {count} tables" for schema, count in tables)
 
 
-def _table_exists(con: psycopg.Connection, schema: str, table: str) -> bool:
+def _table_exists(con: Connection, schema: str, table: str) -> bool:
     found = con.execute(
         "select 1 from pg_tables where schemaname = %s and tablename = %s", [schema, table]
     )
     return found.fetchone() is not None
 
 
-def _role_exists(con: psycopg.Connection, name: str) -> bool:
+def _role_exists(con: Connection, name: str) -> bool:
     return con.execute("select 1 from pg_roles where rolname = %s", [name]).fetchone() is not None

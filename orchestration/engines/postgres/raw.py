@@ -1,22 +1,25 @@
 """The raw layer on PostgreSQL: the warehouse's ``raw`` tables copied to a server by ``COPY``.
 
-Knows DuckDB and psycopg, not Dagster. The extracts parse and land into DuckDB as always; this
-copies every table of its ``raw`` schema into the same schema on the server, in one
-transaction, each by one ``COPY ... FROM STDIN`` (bulk, never row inserts), so the dbt
+Knows DuckDB, Arrow and psycopg2, not Dagster. The extracts parse and land into DuckDB as
+always; this copies every table of its ``raw`` schema into the same schema on the server, in one
+transaction, each by one ``COPY ... FROM STDIN`` (bulk, never row inserts) fed CSV that Arrow
+writes from DuckDB's record batches, one batch in memory at a time, so the dbt
 ``postgres`` target reads exactly the rows the DuckDB night read. A table's rows are replaced
 whole: the DuckDB raw layer stays the append-only record, the server holds its latest copy.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import psycopg
-from psycopg import sql
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from psycopg2 import sql
 
-from orchestration.engines.postgres.server import connect
+from orchestration.engines.postgres.server import Connection, connect
 
 RAW_SCHEMA = "raw"
 # The raw layer's DuckDB types and their PostgreSQL equivalents: a type missing here fails the
@@ -65,9 +68,7 @@ def copy_raw_tables(duckdb_path: Path, dsn: str) -> list[CopiedTable]:
     return copied
 
 
-def _copy_table(
-    source: duckdb.DuckDBPyConnection, target: psycopg.Connection, table: str
-) -> CopiedTable:
+def _copy_table(source: duckdb.DuckDBPyConnection, target: Connection, table: str) -> CopiedTable:
     columns = source.execute(
         "select column_name, data_type, is_nullable from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -100,20 +101,43 @@ def _copy_table(
         )
     names = [column for column, _, _ in columns]
     quoted = ", ".join(f'"{column}"' for column in names)
-    reader = source.execute(f'select {quoted} from {RAW_SCHEMA}."{table}"')
-    rows = 0
-    copy_statement = sql.SQL("copy {} ({}) from stdin").format(
+    batches = source.sql(f'select {quoted} from {RAW_SCHEMA}."{table}"').to_arrow_reader(BATCH_ROWS)
+    # CSV as COPY reads it: a null is an empty field, an empty string a quoted one ("").
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format csv, encoding 'UTF8')").format(
         name, sql.SQL(", ").join(map(sql.Identifier, names))
     )
-    with target.cursor().copy(copy_statement) as copy:
-        while batch := reader.fetchmany(BATCH_ROWS):
-            for row in batch:
-                copy.write_row(row)
-            rows += len(batch)
-    return CopiedTable(f"{RAW_SCHEMA}.{table}", rows, recreated)
+    stream = CsvStream(batches)
+    with target.cursor() as cursor:
+        cursor.copy_expert(copy_statement, stream)
+    return CopiedTable(f"{RAW_SCHEMA}.{table}", stream.rows, recreated)
 
 
-def _server_columns(target: psycopg.Connection, table: str) -> list[tuple[str, str, str]]:
+class CsvStream(io.RawIOBase):
+    """Record batches read as one CSV file (no header), a batch written when the last is read:
+    what ``copy_expert`` reads, without the whole table in memory."""
+
+    def __init__(self, batches: pa.RecordBatchReader):
+        self._batches = batches
+        self._current = io.BytesIO()
+        self.rows = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        while not (chunk := self._current.read(size)):
+            try:
+                batch = self._batches.read_next_batch()
+            except StopIteration:
+                return b""
+            self._current = io.BytesIO()
+            pa_csv.write_csv(batch, self._current, pa_csv.WriteOptions(include_header=False))
+            self._current.seek(0)
+            self.rows += batch.num_rows
+        return chunk
+
+
+def _server_columns(target: Connection, table: str) -> list[tuple[str, str, str]]:
     """The server table's columns as (name, type, nullable); none if it has no such table."""
     return target.execute(
         "select a.attname, a.atttypid::regtype::text, "
@@ -124,7 +148,7 @@ def _server_columns(target: psycopg.Connection, table: str) -> list[tuple[str, s
     ).fetchall()
 
 
-def _spelled_by_server(target: psycopg.Connection, columns: list[tuple[str, str, str]]) -> list:
+def _spelled_by_server(target: Connection, columns: list[tuple[str, str, str]]) -> list:
     """The columns with their types as the server names them (varchar: character varying)."""
     [(types,)] = target.execute(
         "select array(select t::regtype::text from unnest(%s::text[]) as t)",
