@@ -23,9 +23,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg2.extensions import make_dsn, parse_dsn
 from results_file import write_section
+
+from orchestration.engines.postgres.server import session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -64,10 +65,10 @@ def night(engine: str, folder: Path, cases: Path, dsn: str) -> tuple[float, bool
 
 def empty_database(admin_dsn: str, name: str) -> str:
     """A new, empty database on the server; its DSN."""
-    with psycopg.connect(admin_dsn, autocommit=True) as con:
+    with session(admin_dsn, autocommit=True) as con:
         con.execute(f'drop database if exists "{name}" with (force)')
         con.execute(f'create database "{name}"')
-    return make_conninfo(admin_dsn, dbname=name)
+    return make_dsn(admin_dsn, dbname=name)
 
 
 def generate_cases(events: int, out: Path) -> Path:
@@ -114,7 +115,7 @@ def main() -> None:
         if server_root is not None:
             postgres.stop(server_root)
             shutil.rmtree(server_root, ignore_errors=True)
-    write(rows, args.results, conninfo_to_dict(admin_dsn).get("host", ""))
+    write(rows, args.results, parse_dsn(admin_dsn).get("host", ""))
 
 
 def write(rows: list, results: Path | None, host: str) -> None:

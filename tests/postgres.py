@@ -46,7 +46,7 @@ class PostgresServer:
 
     @property
     def dsn(self) -> str:
-        """A libpq connection string (psycopg, ``BAROMETER_PG_DSN``)."""
+        """A libpq connection string (psycopg2, ``BAROMETER_PG_DSN``)."""
         return f"host={self.socket_dir} port={self.port} user={self.user} dbname={self.dbname}"
 
 

@@ -11,7 +11,6 @@ import shutil
 
 import dagster as dg
 import duckdb
-import psycopg
 import pytest
 from conftest import refresh
 from test_case_nights import NEWCOMER, NIGHT, write
@@ -22,6 +21,7 @@ from orchestration.automation.alerting import alerts_for_run
 from orchestration.automation.run import run_nightly_refresh
 from orchestration.engines import engine_for
 from orchestration.engines.postgres.publish import BUILD
+from orchestration.engines.postgres.server import session
 from orchestration.reporting import build_report
 from orchestration.settings import Settings
 
@@ -44,7 +44,7 @@ def duckdb_comments(path) -> dict:
 
 
 def server_comments(dsn: str) -> dict:
-    with psycopg.connect(dsn) as con:
+    with session(dsn) as con:
         rows = con.execute(
             "select c.relname, null, obj_description(c.oid, 'pg_class') from pg_class as c "
             "join pg_namespace as n on n.oid = c.relnamespace "
@@ -93,7 +93,7 @@ def test_the_docs_name_the_published_schema(published: Settings, postgres_night)
 
 
 def test_the_publication_json_is_jsonb(postgres_night, postgres_server):
-    with psycopg.connect(postgres_server.dsn) as con:
+    with session(postgres_server.dsn) as con:
         kinds, newest = con.execute(
             "select array[jsonb_typeof(barometer_data_years), jsonb_typeof(source_files)], "
             "jsonb_array_length(source_files) from marts.publication "
@@ -149,12 +149,12 @@ def test_data_changes_are_found_against_the_previous_publication(
         "where municipality_code = '101' and indicator_code = '1.2' "
         "and year = (select max(year) from {schema}.fct_target_gap where indicator_code = '1.2')"
     )
-    with psycopg.connect(postgres_server.dsn) as con:
+    with session(postgres_server.dsn) as con:
         con.execute(moved.format(schema=BUILD, sign="+"))
     try:
         result, alerts = server_night(postgres_night)
     finally:
-        with psycopg.connect(postgres_server.dsn) as con:
+        with session(postgres_server.dsn) as con:
             con.execute(moved.format(schema=BUILD, sign="-"))
         refresh(postgres_night)  # publish the night as it was, for the other tests
     assert result.success and rebuilt(result) == []
@@ -168,7 +168,7 @@ def test_a_case_night_rebuilds_the_case_models_only_on_the_server(
     """A new case extract: the same state selection as on DuckDB rebuilds what the cases feed,
     and the barometer's models stay as the last night left them. In a database of its own, so
     the shared one keeps the sample night."""
-    with psycopg.connect(postgres_server.dsn, autocommit=True) as con:
+    with session(postgres_server.dsn, autocommit=True) as con:
         con.execute("drop database if exists case_nights")
         con.execute("create database case_nights")
     database = dataclasses.replace(postgres_server, dbname="case_nights")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import psycopg
+import psycopg2
 import pytest
 import yaml
 from postgres import PostgresServer
@@ -22,6 +22,7 @@ from postgres import PostgresServer
 from orchestration.automation.run import run_nightly_refresh
 from orchestration.definitions import build_definitions
 from orchestration.engines.postgres.raw import copy_raw_tables
+from orchestration.engines.postgres.server import session
 from orchestration.settings import PROJECT_ROOT, Settings
 
 TOLERANCE = 1e-9
@@ -63,7 +64,7 @@ def test_raw_tables_arrive_whole(postgres_night: Settings, postgres_server):
     assert [copy.table for copy in copied] == [f"raw.{t}" for t in raw_tables]
     with (
         duckdb.connect(str(postgres_night.warehouse_path), read_only=True) as source,
-        psycopg.connect(postgres_server.dsn) as target,
+        session(postgres_server.dsn) as target,
     ):
         for table in raw_tables:
             expected = source.execute(f"select count(*) from raw.{table}").fetchone()[0]
@@ -80,7 +81,7 @@ def test_postgres_marts_equal_the_duckdb_marts(
     assert "fct_scorecard" in marts and "fct_case_outcomes" in marts
     with (
         duckdb.connect(str(published.warehouse_path), read_only=True) as duck,
-        psycopg.connect(postgres_server.dsn) as pg,
+        session(postgres_server.dsn) as pg,
     ):
         pg_marts = [
             name
@@ -135,7 +136,7 @@ def test_a_night_is_recorded_in_dagster_storage_on_postgres(
     published_copy: Settings, postgres_server: PostgresServer, tmp_path, monkeypatch
 ):
     """Runs, events and schedule state on the server, with the production instance's file."""
-    with psycopg.connect(postgres_server.dsn, autocommit=True) as con:
+    with session(postgres_server.dsn, autocommit=True) as con:
         con.execute("create database dagster")
     home = tmp_path / "dagster_home"
     home.mkdir()
@@ -157,7 +158,7 @@ def test_a_night_is_recorded_in_dagster_storage_on_postgres(
         assert instance.get_run_by_id(result.run_id).is_success
         assert instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_scorecard"]))
         assert instance.all_instigator_state() == []
-    with psycopg.connect(dataclasses.replace(postgres_server, dbname="dagster").dsn) as con:
+    with session(dataclasses.replace(postgres_server, dbname="dagster").dsn) as con:
         assert con.execute("select count(*) from runs").fetchone()[0] == 1
         assert con.execute("select count(*) from event_logs").fetchone()[0] > 100
 
@@ -168,7 +169,7 @@ def test_the_reader_role_has_no_file_or_program_access(postgres_server):
 
     create_reader_role(postgres_server.dsn, "bi_reader_no_files")
     reader_dsn = dataclasses.replace(postgres_server, user="bi_reader_no_files").dsn
-    with psycopg.connect(reader_dsn) as con:
+    with session(reader_dsn) as con:
         for role in ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program"):
             assert con.execute(
                 "select pg_has_role(current_user, %s, 'member')", [role]
@@ -180,7 +181,7 @@ def test_the_reader_role_has_no_file_or_program_access(postgres_server):
     )
     for statement in refused:
         with (
-            psycopg.connect(reader_dsn) as con,
-            pytest.raises(psycopg.errors.InsufficientPrivilege),
+            session(reader_dsn) as con,
+            pytest.raises(psycopg2.errors.InsufficientPrivilege),
         ):
             con.execute(statement)

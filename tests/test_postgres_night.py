@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-import psycopg
+import psycopg2
 import pytest
 from conftest import refresh
 from test_quality_gate import as_fractions, rewrite
@@ -21,6 +21,7 @@ from test_quality_gate import as_fractions, rewrite
 from orchestration.assets.publish import MART_TABLES
 from orchestration.cli import main
 from orchestration.engines.postgres.publish import PREVIOUS, STAGING
+from orchestration.engines.postgres.server import session
 from orchestration.settings import PROJECT_ROOT
 
 READER = "bi_reader"
@@ -38,7 +39,7 @@ SNAPSHOT = "select " + ", ".join(
 
 
 def snapshot(dsn: str) -> tuple:
-    with psycopg.connect(dsn, autocommit=True) as con:
+    with session(dsn, autocommit=True) as con:
         return tuple(
             tuple(value) if isinstance(value, list) else value
             for value in con.execute(SNAPSHOT).fetchone()
@@ -47,7 +48,7 @@ def snapshot(dsn: str) -> tuple:
 
 def contents(dsn: str) -> dict[str, str]:
     """Every published table's rows, as a digest: 'exactly as it was'."""
-    with psycopg.connect(dsn) as con:
+    with session(dsn) as con:
         return {
             table: con.execute(
                 f"select md5(string_agg(t::text, '|' order by t::text)) from marts.{table} as t"
@@ -102,7 +103,7 @@ def test_a_reader_sees_whole_nights_during_a_refresh(postgres_night_copy, postgr
         while not done.is_set():
             try:
                 seen.append(snapshot(reader_dsn))
-            except psycopg.Error as error:
+            except psycopg2.Error as error:
                 errors.append(error)
             time.sleep(0.01)
 
@@ -121,12 +122,12 @@ def test_a_reader_sees_whole_nights_during_a_refresh(postgres_night_copy, postgr
     assert set(seen) <= {before, after} and seen[0] == before and seen[-1] == after
     assert len(seen) > 100
     # The group's grants came back with the new marts, and reach nothing else.
-    with psycopg.connect(reader_dsn) as con, pytest.raises(psycopg.errors.InsufficientPrivilege):
+    with session(reader_dsn) as con, pytest.raises(psycopg2.errors.InsufficientPrivilege):
         con.execute("select count(*) from raw.barometer_loads")
-    with psycopg.connect(postgres_server.dsn) as con:
+    with session(postgres_server.dsn) as con:
         schemas = {name for (name,) in con.execute("select nspname from pg_namespace")}
     assert {"marts", PREVIOUS} <= schemas and STAGING not in schemas
-    with psycopg.connect(postgres_server.dsn) as con:  # the night before, kept until the next
+    with session(postgres_server.dsn) as con:  # the night before, kept until the next
         assert con.execute(f"select count(*) from {PREVIOUS}.publication").fetchone() == (
             before[-1],
         )

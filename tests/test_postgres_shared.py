@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 
-import psycopg
 import pytest
 from test_postgres_night import contents
 
@@ -21,6 +20,7 @@ from orchestration.cli import main
 from orchestration.engines.duckdb.engine import DBT_MANIFEST
 from orchestration.engines.duckdb.warehouse import open_warehouse
 from orchestration.engines.postgres import publish
+from orchestration.engines.postgres.server import session
 from orchestration.publish.publication import tonights_publication
 from orchestration.publish.serving_metadata import read_table_docs
 from orchestration.settings import PROJECT_ROOT
@@ -30,7 +30,7 @@ PLAIN = "night_without_rights"  # a login that may neither create schemas nor ro
 
 @pytest.fixture(scope="module")
 def plain_role(postgres_server) -> str:
-    with psycopg.connect(postgres_server.dsn, autocommit=True) as con:
+    with session(postgres_server.dsn, autocommit=True) as con:
         if not con.execute("select 1 from pg_roles where rolname = %s", [PLAIN]).fetchone():
             con.execute(f"create role {PLAIN} login")
     return dataclasses.replace(postgres_server, user=PLAIN).dsn
@@ -141,7 +141,7 @@ def test_the_swap_logs_what_it_waits_for(postgres_night, postgres_server):
         first_log.set()
 
     def read_until_the_swap_has_waited():
-        with psycopg.connect(reader_dsn) as con:
+        with session(reader_dsn) as con:
             con.execute("select count(*) from marts.fct_scorecard").fetchone()
             ready.set()
             first_log.wait()  # the lock is held until the swap has said it waits
