@@ -37,7 +37,7 @@ def requirements(pyproject: dict) -> list[Requirement]:
 
 
 def extra_requirements(requirement: Requirement) -> list[Requirement]:
-    """What an extra (psycopg[binary]) adds, from the installed package's metadata."""
+    """What an extra (httpx[http2]) adds, from the installed package's metadata."""
     if not requirement.extras:
         return []
     added = []
@@ -88,7 +88,7 @@ def test_a_lock_that_disagrees_is_found_out():
     pyproject = {
         "build-system": {"requires": ["setuptools>=68"]},
         "project": {
-            "dependencies": ["duckdb>=2.0,<2.1", "psycopg[binary]==3.3.9", "httpx"],
+            "dependencies": ["duckdb>=2.0,<2.1", "psycopg2-binary==2.9.13", "httpx[http2]"],
             "optional-dependencies": {"dev": ["pytest"]},
         },
     }
@@ -97,7 +97,7 @@ def test_a_lock_that_disagrees_is_found_out():
         "setuptools==84.2.1 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
         "    # via a package\n"
         "duckdb==1.4.0 \\\n    --hash=sha256:cc\n"
-        "psycopg==3.3.9 \\\n    --hash=sha256:dd\n"
+        "psycopg2-binary==2.9.13 \\\n    --hash=sha256:dd\n"
         "httpx>=0.28\n"
     )
 
@@ -105,5 +105,5 @@ def test_a_lock_that_disagrees_is_found_out():
         "httpx: pinned as >=0.28, with 0 hashes",
         "duckdb<2.1,>=2.0: the lock has 1.4.0",
         "pytest: not in the lock",
-        "psycopg-binary==3.3.9: not in the lock",
+        "h2<5,>=3: not in the lock",
     ]
