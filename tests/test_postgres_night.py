@@ -75,7 +75,8 @@ def test_a_broken_export_stops_at_the_gate_on_the_server(postgres_night_copy, po
 def test_a_refresh_killed_in_dbt_leaves_marts_as_they_were(postgres_night_copy, postgres_server):
     before = contents(postgres_server.dsn)
     with subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "refresh"],
+        # -v: dbt's lines on the console too, to find the moment to kill it.
+        [sys.executable, "-m", "orchestration.cli", "refresh", "-v"],
         cwd=PROJECT_ROOT,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
         stdout=subprocess.PIPE,
