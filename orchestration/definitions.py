@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_warehouse
 from orchestration.assets.extract import barometer_extract
-from orchestration.assets.publish import serving
+from orchestration.assets.publish import published, serving
 from orchestration.assets.report import dbt_docs, report
 from orchestration.automation.alerting import (
     alert_on_data_changes,
@@ -17,6 +17,7 @@ from orchestration.automation.alerting import (
 from orchestration.automation.freshness import freshness_checks, freshness_sensor
 from orchestration.automation.schedules import nightly_refresh, nightly_refresh_schedule
 from orchestration.automation.sensors import barometer_drop_folder
+from orchestration.engines import published_place
 from orchestration.engines.duckdb.warehouse import WarehouseResource
 from orchestration.engines.postgres.assets import postgres_night
 from orchestration.quality.checks import case_disclosure_checks, suite_checks
@@ -39,7 +40,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # on the server (assets/postgres.py).
         assets, checks, engine_resources = postgres_night(settings)
     else:
-        assets = [barometer_extract, case_extracts, dbt_warehouse, serving, report, dbt_docs]
+        assets = [
+            barometer_extract, case_extracts, dbt_warehouse, serving, report, dbt_docs, published
+        ]  # fmt: skip
         checks = [
             suite_checks("raw_quality", load_suites(EXPECTATIONS_DIR, "raw_")),
             suite_checks("marts_quality", load_suites(EXPECTATIONS_DIR, "marts_")),
@@ -64,6 +67,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "duckdb": WarehouseResource(
                 database=str(settings.warehouse_path),
                 connection_config={"memory_limit": settings.duckdb_memory_limit},
+                published=published_place(settings.engine),
             ),
             **engine_resources,
         },

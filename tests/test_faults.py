@@ -161,7 +161,7 @@ def small_disk(published_copy, tmp_path):
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(mount)], check=True)
-    shutil.copytree(published_copy.warehouse_dir, mount / "warehouse")
+    shutil.copytree(published_copy.warehouse_dir, mount / "warehouse", symlinks=True)
     shutil.rmtree(published_copy.warehouse_dir)
     (published_copy.warehouse_dir).symlink_to(mount / "warehouse")
     try:

@@ -3,8 +3,11 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.automation.faults import disk_faults
+from orchestration.engines import published_place
 from orchestration.engines.duckdb.data_changes import copenhagen_changes
 from orchestration.engines.duckdb.publish import publish_schema
+from orchestration.publish import generation
 from orchestration.publish.publication import previous_published_at, tonights_publication
 from orchestration.publish.serving_metadata import read_table_docs, undocumented
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
@@ -42,9 +45,10 @@ DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description=(
-        "warehouse/serving.duckdb (schema marts) and Parquet copies, replaced atomically once "
-        "every blocking check has passed, with dbt's descriptions and keys and a row in "
-        "marts.publication. BI tools open this file read-only."
+        "serving.duckdb (schema marts) and its Parquet copies in tonight's generation folder "
+        "(warehouse/published/<published_at>/), written once every blocking check has passed, "
+        "with dbt's descriptions and keys and a row in marts.publication. Readers see it when "
+        "`published` switches to that generation; BI tools open it read-only."
     ),
     required_resource_keys={"settings", "duckdb"},
 )
@@ -63,26 +67,63 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         publication = tonights_publication(
             con, PROJECT_ROOT, previous_published_at(con, settings.serving_path)
         )
-        counts = publish_schema(
-            con,
-            "marts",
-            MART_TABLES,
-            settings.serving_path,
-            settings.parquet_dir,
-            docs,
-            publication,
-        )
-    context.log.info(f"Published {settings.serving_path}")
+        folder = generation.begin(settings.warehouse_dir, publication["published_at"])
+        try:
+            counts = publish_schema(
+                con,
+                "marts",
+                MART_TABLES,
+                folder / settings.serving_path.name,
+                folder / settings.parquet_dir.name,
+                docs,
+                publication,
+                previous_serving=settings.serving_path,
+            )
+        except BaseException:
+            generation.prune(settings.warehouse_dir)  # a failed night leaves no folder behind
+            raise
+    context.log.info(f"Wrote {folder / settings.serving_path.name}, to be published")
     for change in changes:
         context.log.warning(f"Copenhagen changed: {change}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(settings.serving_path)),
-            "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
+            "path": dg.MetadataValue.path(str(folder / settings.serving_path.name)),
+            "parquet_dir": dg.MetadataValue.path(str(folder / settings.parquet_dir.name)),
+            "published_at": str(publication["published_at"]),
             **{f"rows/{table}": count for table, count in counts.items()},
             "code_commit": publication["code_commit"] or "(not a git checkout)",
             "case_extract_night": str(publication["case_extract_night"]),
             # Read by the data alerts (automation/alerting.py) after the run.
             "copenhagen_changes": dg.MetadataValue.json(changes),
+        }
+    )
+
+
+@dg.asset(
+    key="published",
+    deps=["serving", "report", dg.AssetKey(["docs", "dbt"])],
+    group_name="publish",
+    kinds={"duckdb", "parquet", "html"},
+    description=(
+        "warehouse/published/current: one atomic switch to tonight's generation, so that "
+        "serving.duckdb, parquet/, report/ and docs/dbt/ (fixed links into it) change together, "
+        "all from this night. The previous generation is kept for readers holding it open."
+    ),
+    required_resource_keys={"settings"},
+)
+def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings: Settings = context.resources.settings
+    try:
+        with disk_faults(settings.warehouse_dir, published_place(settings.engine)):
+            folder, removed = generation.publish(settings.warehouse_dir)
+    except generation.GenerationError as error:
+        raise dg.Failure(str(error), allow_retries=False) from None
+    context.log.info(f"Published {folder.name}: {settings.serving_path} and the rest of the night")
+    for path in removed:
+        context.log.info(f"Removed the generation {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "generation": dg.MetadataValue.path(str(folder)),
+            "path": dg.MetadataValue.path(str(settings.serving_path)),
         }
     )

@@ -1,11 +1,16 @@
 """What the analysts open after a night: the report page and dbt's documentation of the marts.
 
-Both come after ``serving``, so a failed night (nothing published) rebuilds neither and the
-pages of the last good night stay as they were.
+Both are built into tonight's generation after ``serving`` and before ``published`` switches to
+it (publish/generation.py), so the pages a reader finds are always of the night whose
+serving.duckdb they see, and a failed night leaves the last good night's pages as they were.
 """
 
 import dagster as dg
 
+from orchestration.automation.faults import disk_faults
+from orchestration.engines import published_place
+from orchestration.publish import generation
+from orchestration.publish.publication import published_at
 from orchestration.reporting import build_report
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
 from orchestration.settings import Settings
@@ -25,7 +30,13 @@ from orchestration.settings import Settings
 )
 def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    result = build_report(settings.serving_path, settings.report_municipality, settings.report_dir)
+    # From tonight's serving file, into tonight's generation (published/generation.py).
+    into = generation.building(settings.warehouse_dir)
+    serving = into / settings.serving_path.name
+    out_dir = into / settings.report_dir.relative_to(settings.warehouse_dir)
+    with disk_faults(settings.warehouse_dir, published_place(settings.engine)):
+        result = build_report(serving, settings.report_municipality, out_dir)
+        generation.stamp_page(result.path, published_at(serving))
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
     return dg.MaterializeResult(
         metadata={
@@ -53,10 +64,15 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    try:
-        page = publish_dbt_docs(settings.dbt_target_dir, settings.dbt_docs_dir)
-    except DbtDocsError as error:
-        raise dg.Failure(str(error)) from error
+    into = generation.building(settings.warehouse_dir)
+    out_dir = into / settings.dbt_docs_dir.relative_to(settings.warehouse_dir)
+    with disk_faults(settings.warehouse_dir, published_place(settings.engine)):
+        try:
+            page = publish_dbt_docs(settings.dbt_target_dir, out_dir)
+        except DbtDocsError as error:
+            raise dg.Failure(str(error)) from error
+        if settings.engine == "duckdb":  # on PostgreSQL the page goes straight to docs/dbt
+            generation.stamp_page(page, published_at(into / settings.serving_path.name))
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(page)),

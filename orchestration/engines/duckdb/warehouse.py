@@ -9,7 +9,6 @@ life cycle, nothing of the assets.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import re
@@ -24,7 +23,11 @@ from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 from pydantic import PrivateAttr
 
+from orchestration.automation.faults import disk_faults
+from orchestration.automation.leftovers import sweep
+
 LOCK_NAME = "refresh.lock"
+NIGHTLY_JOB = "nightly_refresh"  # automation/schedules.py
 _HELD: set[Path] = set()  # locks this process holds: the CLI takes it, then the job's resource
 _LOCK_HELD_BY = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 _HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the blocks
@@ -140,9 +143,12 @@ def open_warehouse(database: Path, config: dict | None = None) -> Iterator[DuckD
 class WarehouseResource(DuckDBResource):
     """The ``duckdb`` resource of the refresh: it holds the refresh lock from the run's start to
     its end (the job runs in one process, so resources live as long as the run), checks the file
-    opens before any step, and names the fault when a connection cannot be made. Unlike
+    opens before any step, removes what a killed night left (automation/leftovers.py) at the
+    start of the nightly job, and names the fault when a connection cannot be made. Unlike
     ``DuckDBResource`` it does not retry for minutes on a lock or a damaged file."""
 
+    # What readers are shown on this engine (engines.published_place), for the fault's words.
+    published: str = "serving.duckdb"
     _guard: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -151,7 +157,13 @@ class WarehouseResource(DuckDBResource):
         self._guard.enter_context(refresh_lock(database.parent))
         try:
             check_opens(database, self.connection_config)
-        except WarehouseError:
+            run = context.dagster_run
+            # The nightly job runs every step in this one process: its start is the night's.
+            if run is not None and run.job_name == NIGHTLY_JOB:
+                with self.get_connection() as con:
+                    for path in sweep(database.parent, con):
+                        context.log.info(f"Removed what a killed night left: {path}")
+        except BaseException:
             self._guard.close()
             raise
 
@@ -168,21 +180,6 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator[DuckDBPyConnection]:
         database = Path(self.database)
         with open_warehouse(database, self.connection_config) as con:
-            try:
+            # Waiting 30 s frees no disk: fail the night at once, saying what to do.
+            with disk_faults(database.parent, self.published):
                 yield con
-            except (OSError, duckdb.Error) as error:
-                if not _disk_full(error):
-                    raise
-                # Waiting 30 s frees no disk: fail the night at once, saying what to do.
-                raise dg.Failure(
-                    f"The disk holding {database.parent} is full ({str(error).splitlines()[0]}): "
-                    "tonight's changes were not kept and serving.duckdb is unchanged; free space "
-                    "there and run the refresh again",
-                    allow_retries=False,
-                ) from None
-
-
-def _disk_full(error: Exception) -> bool:
-    if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    return "No space left on device" in str(error) or "File too large" in str(error)
