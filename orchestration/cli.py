@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from orchestration.engines import published_place
 from orchestration.engines.duckdb.warehouse import WarehouseError, check_opens, refresh_lock
 from orchestration.settings import (
     DBT_EXECUTABLE,
@@ -252,7 +253,12 @@ def refresh(settings: Settings) -> int:
             check_opens(settings.warehouse_path)
             result = run_nightly_refresh(settings, instance, tags=ALERTED_BY_CLI)
             print(run_summary(result, settings, time.monotonic() - started))
-            alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url)
+            alerts = alerts_for_run(
+                instance,
+                result.dagster_run,
+                settings.alerts.ui_url,
+                published_place(settings.engine),
+            )
             send(alerts, settings.alerts, _ConsoleLog())
     except WarehouseError as error:
         print(f"barometer: {error}", file=sys.stderr)

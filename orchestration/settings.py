@@ -7,6 +7,7 @@ Each variable's default and rule live in ``variables.py``; a bad value raises ``
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ class Settings:
     # libpq's connection options (host, port, dbname, user, password, ...); empty: libpq's own
     # variables (PGHOST, ...) or defaults.
     pg_options: dict[str, str] = field(default_factory=dict, repr=False)
+    # Tests only: the step at which the night kills itself (kill_point); never set in production.
+    test_kill_at: str | None = None
 
     @property
     def uses_default_pseudonym_key(self) -> bool:
@@ -152,7 +155,14 @@ class Settings:
             report_municipality=v["BAROMETER_REPORT_MUNICIPALITY"],
             engine=v["BAROMETER_ENGINE"],
             pg_options=v["BAROMETER_PG_DSN"] or {},
+            test_kill_at=env.get("BAROMETER_TEST_KILL_AT") or None,
         )
+
+    def kill_point(self, point: str) -> None:
+        """Tests only: with BAROMETER_TEST_KILL_AT=``point``, die here as a ``kill -9`` of the
+        night's process group would (dbt's child with it). Unset, nothing happens."""
+        if self.test_kill_at == point:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
 
     def subprocess_env(self) -> dict[str, str]:
         """Variables the dbt subprocess needs: its profile reads the warehouse path from here."""

@@ -18,6 +18,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.previews import table_metadata
+from orchestration.automation.faults import disk_full_failure, is_disk_full
+from orchestration.engines import published_place
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.transform.dbt_process import DbtNight, run_dbt_night
 
@@ -96,7 +98,8 @@ def run_nightly_dbt(
     """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
     settings' variables; its results and the manifest it built. ``changed_only``: a whole night
     builds only what changed since the last one (transform/dbt_process.py), for a warehouse
-    that keeps its models from night to night (not the server's, which are built afresh and swapped in)."""
+    that keeps its models from night to night (not the server's, which are built afresh and
+    swapped in)."""
     settings: Settings = context.resources.settings
     whole_night = changed_only and not context.is_subset
     night = run_dbt_night(
@@ -106,6 +109,7 @@ def run_nightly_dbt(
         {**os.environ, **settings.subprocess_env(), **(env or {})},
         docs=True,
         state_dir=settings.dbt_state_dir if whole_night else None,
+        on_line=lambda line: settings.kill_point("dbt") if " OK created " in line else None,
     )
     if night.changed_only:
         context.log.info(
@@ -114,6 +118,10 @@ def run_nightly_dbt(
         )
     elif night.whole_build_reason:
         context.log.info(f"dbt built the whole project: {night.whole_build_reason}")
+    full = [line for line in night.output_tail.splitlines() if is_disk_full(line)]
+    if not night.built and full:
+        # dbt's own words are in its log above; the night's are the fault table's.
+        raise disk_full_failure(settings.warehouse_dir, full[-1], published_place(settings.engine))
     return night, json.loads((settings.dbt_target_dir / "manifest.json").read_text())
 
 

@@ -83,6 +83,7 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             generation.prune(settings.warehouse_dir)  # a failed night leaves no folder behind
             raise
     context.log.info(f"Wrote {folder / settings.serving_path.name}, to be published")
+    settings.kill_point("serving")  # tests: a whole generation written, not published
     for change in changes:
         context.log.warning(f"Copenhagen changed: {change}")
     return dg.MaterializeResult(
@@ -114,8 +115,11 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     try:
+        settings.kill_point("publish:before_swap")
         with disk_faults(settings.warehouse_dir, published_place(settings.engine)):
-            folder, removed = generation.publish(settings.warehouse_dir)
+            folder, removed = generation.publish(
+                settings.warehouse_dir, lambda: settings.kill_point("publish:after_swap")
+            )
     except generation.GenerationError as error:
         raise dg.Failure(str(error), allow_retries=False) from None
     context.log.info(f"Published {folder.name}: {settings.serving_path} and the rest of the night")

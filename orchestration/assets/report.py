@@ -37,6 +37,7 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with disk_faults(settings.warehouse_dir, published_place(settings.engine)):
         result = build_report(serving, settings.report_municipality, out_dir)
         generation.stamp_page(result.path, published_at(serving))
+    settings.kill_point("report")  # tests: the page built, the dbt docs not yet
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
     return dg.MaterializeResult(
         metadata={

@@ -12,6 +12,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from orchestration.automation.alerts import Alert, AlertConfig, deliver, run_url
 from orchestration.automation.schedules import nightly_refresh
+from orchestration.engines import published_place
 from orchestration.quality.checks import DATA_DOCS
 from orchestration.settings import Settings
 
@@ -35,7 +36,10 @@ def failure_reason(error) -> str:
     return error.message.strip().removeprefix("dagster._core.definitions.events.Failure: ")
 
 
-def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, ui_url: str) -> Alert:
+def run_failure_alert(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, ui_url: str, published: str = "serving.duckdb"
+) -> Alert:
+    """``published``: what readers are shown on the engine (engines.published_place)."""
     checks = [e for e in _check_evaluations(instance, run.run_id) if not e.passed]
     steps = [
         (event.step_key, failure_reason(event.dagster_event.step_failure_data.error))
@@ -48,7 +52,7 @@ def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun, ui_url: 
     )
     summary = [f"{c.asset_key.to_user_string()}: {c.description}" for c in checks if c.description]
     summary += [f"Step {step} failed: {reason}" for step, reason in steps if not checks]
-    summary.append("Nothing downstream ran: the published serving.duckdb is as it was.")
+    summary.append(f"Nothing downstream ran: the published {published} is as it was.")
     facts = {"job": run.job_name, "run": run.run_id}
     if steps:
         facts["failed steps"] = ", ".join(step for step, _ in steps)
@@ -118,10 +122,12 @@ def data_change_alert(
     )
 
 
-def alerts_for_run(instance: dg.DagsterInstance, run: dg.DagsterRun, ui_url: str) -> list[Alert]:
+def alerts_for_run(
+    instance: dg.DagsterInstance, run: dg.DagsterRun, ui_url: str, published: str = "serving.duckdb"
+) -> list[Alert]:
     """Every alert a finished run calls for: its failure and failed checks, or its data changes."""
     if run.status == dg.DagsterRunStatus.FAILURE:
-        alerts = [run_failure_alert(instance, run, ui_url)]
+        alerts = [run_failure_alert(instance, run, ui_url, published)]
     else:
         alerts = [
             check_failure_alert(e, run.run_id, ui_url)
@@ -155,7 +161,12 @@ def send(alerts: list[Alert], config: AlertConfig, log) -> None:
 def alert_on_run_failure(context: dg.RunFailureSensorContext, settings: dg.ResourceParam[Settings]):
     if _alerted_by_cli(context.dagster_run):
         return
-    alert = run_failure_alert(context.instance, context.dagster_run, settings.alerts.ui_url)
+    alert = run_failure_alert(
+        context.instance,
+        context.dagster_run,
+        settings.alerts.ui_url,
+        published_place(settings.engine),
+    )
     send([alert], settings.alerts, context.log)
 
 

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -59,8 +60,11 @@ def building(warehouse_dir: Path) -> Path:
     return pending(warehouse_dir) or warehouse_dir
 
 
-def publish(warehouse_dir: Path) -> tuple[Path, list[Path]]:
-    """Make the pending generation the current one; returns it and the generations removed."""
+def publish(
+    warehouse_dir: Path, switched: Callable[[], None] | None = None
+) -> tuple[Path, list[Path]]:
+    """Make the pending generation the current one; returns it and the generations removed.
+    ``switched`` is called right after the switch (the tests' kill point)."""
     folder = pending(warehouse_dir)
     if folder is None or not folder.is_dir():
         raise GenerationError(
@@ -72,6 +76,8 @@ def publish(warehouse_dir: Path) -> tuple[Path, list[Path]]:
         raise GenerationError(f"the generation {folder} lacks {', '.join(missing)}")
     _sync_tree(folder)
     _link(warehouse_dir / PUBLISHED / CURRENT, folder.name)  # the moment readers see the night
+    if switched is not None:
+        switched()
     (warehouse_dir / PUBLISHED / PENDING).unlink()
     link_fixed_paths(warehouse_dir)
     return folder, prune(warehouse_dir)

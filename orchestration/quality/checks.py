@@ -78,6 +78,7 @@ def suite_checks(
             # the fault table's line, not a traceback from GE's renderer.
             with disk_faults(settings.warehouse_dir, published_place(settings.engine)):
                 docs = write_data_docs(docs_dir, result, context.run.run_id, validation)
+            settings.kill_point(name)  # tests: killed inside the gate
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key,
                 check_name=CHECK_NAME,
