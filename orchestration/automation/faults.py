@@ -27,8 +27,10 @@ def is_disk_full(error: BaseException | str) -> bool:
 def disk_full_failure(folder: Path, reason: str, published: str) -> dg.Failure:
     """The fault table's line for a full disk under ``folder``; ``published``: the engine's
     published place (engines.published_place)."""
+    lines = reason.strip().splitlines() or ["no details"]
+    said = next((line for line in lines if is_disk_full(line)), lines[0])  # DuckDB's own words
     return dg.Failure(
-        f"The disk holding {folder} is full ({reason.strip().splitlines()[0]}): the night "
+        f"The disk holding {folder} is full ({said.strip()}): the night "
         f"stopped and the published {published} is as it was; free space there and run the "
         "refresh again",
         allow_retries=False,
@@ -43,4 +45,5 @@ def disk_faults(folder: Path, published: str) -> Iterator[None]:
     except (OSError, duckdb.Error) as error:
         if not is_disk_full(error):
             raise
-        raise disk_full_failure(folder, str(error) or type(error).__name__, published) from None
+        said = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        raise disk_full_failure(folder, said, published) from None
