@@ -8,7 +8,7 @@ from orchestration.assets.backup import backup
 from orchestration.assets.cases import case_extracts
 from orchestration.assets.dbt import dbt_night
 from orchestration.assets.extract import barometer_extract
-from orchestration.assets.publish import serving
+from orchestration.assets.publish import published, serving
 from orchestration.assets.report import dbt_docs, report
 from orchestration.automation.alerting import (
     alert_on_data_changes,
@@ -47,6 +47,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         serving,
         report,
         dbt_docs,
+        published,
         # The raw store is the local DuckDB file on every engine: backed up the same way.
         backup,
     ]
@@ -77,6 +78,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 connection_config={"memory_limit": settings.duckdb_memory_limit},
                 backup_dir=str(settings.backup_dir),
                 reader_group=settings.reader_group,
+                published=engine.published_place(),
             ),
             "engine": engine,
         },

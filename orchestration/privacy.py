@@ -29,8 +29,10 @@ def make_umask_private() -> None:
 
 
 def reader_paths(warehouse_dir: Path) -> list[Path]:
-    """What BI tools and analysts open: the serving file, its Parquet copies, the pages."""
-    return [warehouse_dir / name for name in ("serving.duckdb", "parquet", "report", "docs")]
+    """What BI tools and analysts open: the serving file, its Parquet copies, the pages, and the
+    generations these name (publish/generation.py)."""
+    names = ("serving.duckdb", "parquet", "report", "docs", "published")
+    return [warehouse_dir / name for name in names]
 
 
 def secure_warehouse(warehouse_dir: Path, reader_group: str | None) -> None:

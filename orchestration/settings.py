@@ -7,6 +7,7 @@ Each variable's default and rule live in ``variables.py``; a bad value raises ``
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ class Settings:
     reader_group: str | None = None
     backup_dir_setting: Path | None = None
     backup_keep: int = 7
+    # Tests only: the step at which the night kills itself (kill_point); never set in production.
+    test_kill_at: str | None = None
 
     @property
     def uses_default_pseudonym_key(self) -> bool:
@@ -201,7 +204,14 @@ class Settings:
             reader_group=v["BAROMETER_READER_GROUP"],
             backup_dir_setting=v["BAROMETER_BACKUP_DIR"],
             backup_keep=v["BAROMETER_BACKUP_KEEP"],
+            test_kill_at=env.get("BAROMETER_TEST_KILL_AT") or None,
         )
+
+    def kill_point(self, point: str) -> None:
+        """Tests only: with BAROMETER_TEST_KILL_AT=``point``, die here as a ``kill -9`` of the
+        night's process group would (dbt's child with it). Unset, nothing happens."""
+        if self.test_kill_at == point:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
 
     def subprocess_env(self) -> dict[str, str]:
         """Variables the dbt subprocess needs: its profile reads the warehouse path from here."""

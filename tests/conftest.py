@@ -69,8 +69,9 @@ def published(tmp_path_factory) -> Settings:
 
 @pytest.fixture
 def published_copy(published: Settings, tmp_path, monkeypatch) -> Settings:
-    """A private copy of the published warehouse and its sources, to break or refresh again."""
-    shutil.copytree(published.warehouse_dir, tmp_path / "warehouse")
+    """A private copy of the published warehouse and its sources, to break or refresh again
+    (its links into published/current copied as links)."""
+    shutil.copytree(published.warehouse_dir, tmp_path / "warehouse", symlinks=True)
     shutil.copytree(published.source_dir, tmp_path / "source")
     return use_folders(monkeypatch, tmp_path / "warehouse", tmp_path / "source")
 

@@ -305,7 +305,7 @@ def test_local_line_is_json_with_the_alert_and_the_results(tmp_path, alert):
     assert (first["delivered"], first["failed"], first["deliveries"]) == ([], {}, [])
 
 
-def test_local_failure_is_reported_not_raised(tmp_path, alert):
+def test_local_failure_is_reported_not_raised_and_the_alert_goes_to_stderr(tmp_path, alert, capsys):
     (tmp_path / "not-a-dir").write_text("")
     config = AlertConfig(
         alerts_path=tmp_path / "not-a-dir" / "alerts.jsonl", attempts=2, backoff=0.01
@@ -313,7 +313,11 @@ def test_local_failure_is_reported_not_raised(tmp_path, alert):
 
     (local,) = deliver(alert, config)
 
-    assert (local.ok, local.attempts) == (False, 2) and "Error" in local.error
+    # A file system error is not retried: waiting mends no full or read-only disk.
+    assert (local.ok, local.attempts) == (False, 1) and "File exists" in local.error
+    err = capsys.readouterr().err
+    assert f"not written to {config.alerts_path}" in err
+    assert alert.title in err and alert.summary in err
 
 
 # -- the model and the configuration -----------------------------------------------------------

@@ -2,6 +2,7 @@
 and neither serving.duckdb nor the raw history is harmed."""
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -11,8 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import read_table, refresh
+from conftest import read_table, refresh, use_folders
 
+from orchestration.automation.alerting import alerts_for_run, failure_reason, send
+from orchestration.automation.alerts import AlertConfig
+from orchestration.cli import main
 from orchestration.definitions import build_definitions
 
 BIN = Path(sys.executable).parent
@@ -161,7 +165,7 @@ def small_disk(published_copy, tmp_path):
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", str(mount)], check=True)
-    shutil.copytree(published_copy.warehouse_dir, mount / "warehouse")
+    shutil.copytree(published_copy.warehouse_dir, mount / "warehouse", symlinks=True)
     shutil.rmtree(published_copy.warehouse_dir)
     (published_copy.warehouse_dir).symlink_to(mount / "warehouse")
     try:
@@ -170,10 +174,11 @@ def small_disk(published_copy, tmp_path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def fill(mount: Path, leave_bytes: int) -> Path:
-    ballast = mount / "ballast"
+def fill(mount: Path, leave_bytes: int, name: str = "ballast") -> Path:
+    ballast = mount / name
     free = shutil.disk_usage(mount).free
-    subprocess.run(["fallocate", "-l", str(free - leave_bytes), str(ballast)], check=True)
+    if free > leave_bytes:
+        subprocess.run(["fallocate", "-l", str(free - leave_bytes), str(ballast)], check=True)
     return ballast
 
 
@@ -210,25 +215,137 @@ def test_a_full_disk_during_the_load_fails_the_night_and_the_next_recovers(
 
 
 def test_a_full_disk_during_publish_keeps_serving_and_the_next_night_recovers(
-    published_copy, small_disk
+    published_copy, small_disk, webhook, capsys
 ):
     serving_before, raw_before = sha256(published_copy.serving_path), raw_counts(published_copy)
     parquet_before = {p.name: sha256(p) for p in published_copy.parquet_dir.iterdir()}
     ballast = fill(small_disk, leave_bytes=published_copy.serving_path.stat().st_size // 3)
-    job = build_definitions(published_copy).resolve_job_def("nightly_refresh")
 
-    publish = job.execute_in_process(asset_selection=[dg.AssetKey("serving")], raise_on_error=False)
+    message = step_on_a_full_disk(published_copy, "serving", webhook, capsys)
 
-    assert not publish.success
-    [failure] = [e for e in publish.all_events if e.is_step_failure]
-    assert f"The disk holding {published_copy.warehouse_dir} is full" in (
-        failure.step_failure_data.error.message
-    )
+    assert message.startswith(f"The disk holding {published_copy.warehouse_dir} {FULL}")
+    assert SAYS in message and "\n" not in message and "No space left on device" in message
+    assert not (published_copy.warehouse_dir / "published" / "pending").exists()
     assert sha256(published_copy.serving_path) == serving_before
     assert {p.name: sha256(p) for p in published_copy.parquet_dir.iterdir()} == parquet_before
     assert sorted(p.name for p in published_copy.warehouse_dir.iterdir() if ".tmp" in p.name) == []
     assert raw_counts(published_copy) == raw_before
 
     ballast.unlink()
+    (small_disk / "ballast_for_alerts").unlink(missing_ok=True)
     assert refresh(published_copy).success
     assert read_table(published_copy.serving_path, "marts.dim_indicator")
+
+
+FULL = "is full ("
+SAYS = "the night stopped and the published serving.duckdb is as it was; free space there"
+
+
+def assert_alerted(message: str, webhook, err: str, settings) -> None:
+    """The failure alert carries ``message`` to the webhook, and to standard error, since
+    alerts.jsonl (on the full disk) could not be written."""
+    [body] = webhook.bodies
+    assert message.split(" (")[0] in json.dumps(body, ensure_ascii=False)
+    assert f"not written to {settings.warehouse_dir / 'alerts.jsonl'}" in err
+    assert "Nightly refresh failed" in err and message in err
+
+
+def step_on_a_full_disk(settings, step: str, webhook, capsys) -> str:
+    """Run one step on its own in the nightly job, then send its failure alert as
+    `barometer refresh` does; the step's failure message, checked to be in the alert."""
+    instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def("nightly_refresh")
+    run = job.execute_in_process(
+        asset_selection=[dg.AssetKey(step)], raise_on_error=False, instance=instance
+    )
+    assert not run.success
+    [failure] = [e for e in run.all_events if e.is_step_failure]
+    config = AlertConfig(
+        alerts_path=settings.warehouse_dir / "alerts.jsonl",
+        webhook_url=webhook.url,
+        webhook_format="slack",
+        attempts=1,
+    )
+    capsys.readouterr()
+    fill(settings.warehouse_dir.resolve().parent, leave_bytes=0, name="ballast_for_alerts")
+    send(alerts_for_run(instance, run.dagster_run, config.ui_url), config, _Log())
+    message = failure_reason(failure.step_failure_data.error)
+    assert_alerted(message, webhook, capsys.readouterr().err, settings)
+    return message
+
+
+class _Log:
+    def info(self, message: str) -> None:
+        pass
+
+    warning = info
+
+
+def refresh_on_a_full_disk(settings, monkeypatch, webhook, capsys, **env) -> tuple[str, str]:
+    """`barometer refresh` on a disk with no byte free: its one fault line, its stderr."""
+    monkeypatch.setenv("ALERT_WEBHOOK_URL", webhook.url)
+    monkeypatch.setenv("ALERT_WEBHOOK_FORMAT", "slack")
+    use_folders(monkeypatch, settings.warehouse_dir, settings.source_dir, **env)
+    capsys.readouterr()
+
+    assert main(["refresh"]) == 1
+
+    out, err = capsys.readouterr()
+    lines = [line for line in out.splitlines() if line.startswith("Step '") and FULL in line]
+    assert len(lines) == 1, out + err
+    return lines[0], err
+
+
+@pytest.fixture
+def small_dbt_target(published_copy, small_disk):
+    """dbt's target folder on a tmpfs too small for the manifest dbt writes: a disk that fills
+    inside the dbt step, whatever dbt frees first by deleting its former files."""
+    target = published_copy.dbt_target_dir
+    shutil.rmtree(target)
+    target.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(target)], check=True)
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+@pytest.mark.parametrize(
+    ("step", "env", "disk"),
+    [
+        # A changed parameter: every suite is validated again and writes its Data Docs.
+        pytest.param(
+            "raw_quality", {"BAROMETER_MAX_REJECT_SHARE": "0.02"}, "small_disk", id="gate"
+        ),
+        pytest.param("dbt_warehouse", {}, "small_dbt_target", id="dbt"),
+    ],
+)
+def test_a_full_disk_in_a_gate_or_dbt_is_one_line_and_the_alert_reaches_its_channels(
+    published_copy, small_disk, webhook, capsys, monkeypatch, request, step, env, disk
+):
+    request.getfixturevalue(disk)
+    serving_before = sha256(published_copy.serving_path)
+    fill(small_disk, leave_bytes=0)
+
+    line, err = refresh_on_a_full_disk(published_copy, monkeypatch, webhook, capsys, **env)
+
+    assert line.startswith(
+        f"Step '{step}' failed: The disk holding {published_copy.warehouse_dir} {FULL}"
+    )
+    assert line.endswith(SAYS + " and run the refresh again")
+    assert "Traceback" not in line and "JSONDecodeError" not in line
+    assert_alerted(line.split("failed: ", 1)[1], webhook, err, published_copy)
+    assert sha256(published_copy.serving_path) == serving_before
+
+
+def test_a_full_disk_while_the_report_is_built_is_one_line_and_alerted(
+    published_copy, small_disk, webhook, capsys
+):
+    page_before = sha256(published_copy.report_dir / "index.html")
+    fill(small_disk, leave_bytes=0)
+
+    message = step_on_a_full_disk(published_copy, "report", webhook, capsys)
+
+    assert message.startswith(f"The disk holding {published_copy.warehouse_dir} {FULL}")
+    assert SAYS in message and "\n" not in message and "No space left on device" in message
+    assert sha256(published_copy.report_dir / "index.html") == page_before

@@ -10,7 +10,7 @@ from orchestration.settings import PROJECT_ROOT, Settings
 
 @dg.asset(
     key="backup",
-    deps=["serving"],
+    deps=["published"],
     group_name="publish",
     kinds={"duckdb", "parquet"},
     description=(

@@ -16,7 +16,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
-from orchestration.engines import MARTS, Engine
+from orchestration.automation.faults import disk_full_failure, is_disk_full
+from orchestration.engines import MARTS, Engine, engine_for
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.transform.dbt_process import DbtNight, run_dbt_night
 
@@ -106,6 +107,7 @@ def run_nightly_dbt(
         {**os.environ, **settings.subprocess_env(), **(env or {})},
         docs=True,
         state_dir=settings.dbt_state_dir if whole_night else None,
+        on_line=lambda line: settings.kill_point("dbt") if " OK created " in line else None,
     )
     if night.changed_only:
         context.log.info(
@@ -114,6 +116,11 @@ def run_nightly_dbt(
         )
     elif night.whole_build_reason:
         context.log.info(f"dbt built the whole project: {night.whole_build_reason}")
+    full = [line for line in night.output_tail.splitlines() if is_disk_full(line)]
+    if not night.built and full:
+        # dbt's own words are in its log above; the night's are the fault table's.
+        place = engine_for(settings).published_place()
+        raise disk_full_failure(settings.warehouse_dir, full[-1], place)
     return night, json.loads((settings.dbt_target_dir / "manifest.json").read_text())
 
 

@@ -133,6 +133,7 @@ def barometer_extract(context: dg.AssetExecutionContext):
             for warning in result.warnings:
                 context.log.warning(warning)
             parsed.append((candidate, load_id, result, kept))
+        settings.kill_point("extract")  # tests: archived in landing/, no load recorded
         loads = [
             raw_store.append_load(con, candidate, load_id, loaded_at, result, kept)
             for candidate, load_id, result, kept in parsed

@@ -2,7 +2,10 @@
 
 import dagster as dg
 
+from orchestration.automation.faults import disk_faults
 from orchestration.engines import Engine
+from orchestration.privacy import open_to_readers
+from orchestration.publish import generation
 from orchestration.settings import Settings
 
 MART_TABLES = [
@@ -46,7 +49,9 @@ MART_TABLES = [
 def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
     engine: Engine = context.resources.engine
-    published = engine.publish(settings, MART_TABLES, context.log)
+    with disk_faults(settings.warehouse_dir, engine.published_place()):
+        published = engine.publish(settings, MART_TABLES, context.log)
+    settings.kill_point("serving")  # tests: tonight's marts written, the night not yet switched
     for change in published.changes:
         context.log.warning(f"Copenhagen changed: {change}")
     return dg.MaterializeResult(
@@ -55,7 +60,49 @@ def serving(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             **{f"rows/{table}": count for table, count in published.counts.items()},
             "code_commit": published.publication["code_commit"] or "(not a git checkout)",
             "case_extract_night": str(published.publication["case_extract_night"]),
+            "published_at": str(published.publication["published_at"]),
             # Read by the data alerts (automation/alerting.py) after the run.
             "copenhagen_changes": dg.MetadataValue.json(published.changes),
+        }
+    )
+
+
+@dg.asset(
+    key="published",
+    deps=["serving", "report", dg.AssetKey(["docs", "dbt"])],
+    group_name="publish",
+    kinds={"html"},
+    description=(
+        "warehouse/published/current: one atomic switch to tonight's generation, so that what "
+        "readers open (serving.duckdb, parquet/ on DuckDB; report/ and docs/dbt/ on both engines: "
+        "fixed links into it) changes together, all from this night. The previous generation is "
+        "kept for readers holding it open."
+    ),
+    required_resource_keys={"settings", "engine"},
+)
+def published(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings: Settings = context.resources.settings
+    engine: Engine = context.resources.engine
+    try:
+        settings.kill_point("publish:before_swap")
+        with disk_faults(settings.warehouse_dir, engine.published_place()):
+            pending = generation.pending(settings.warehouse_dir)
+            if pending is not None:  # readable by the reader group before anyone can see it
+                open_to_readers(settings.warehouse_dir, settings.reader_group, [pending])
+            folder, removed = generation.publish(
+                settings.warehouse_dir,
+                engine.generation_paths,
+                lambda: settings.kill_point("publish:after_swap"),
+            )
+            open_to_readers(settings.warehouse_dir, settings.reader_group)
+    except generation.GenerationError as error:
+        raise dg.Failure(str(error), allow_retries=False) from None
+    context.log.info(f"Published the night {folder.name}: {engine.published_place()} and pages")
+    for path in removed:
+        context.log.info(f"Removed the generation {path}")
+    return dg.MaterializeResult(
+        metadata={
+            "generation": dg.MetadataValue.path(str(folder)),
+            "report": dg.MetadataValue.path(str(settings.report_dir / "index.html")),
         }
     )

@@ -1,12 +1,16 @@
 """What the analysts open after a night: the report page and dbt's documentation of the marts.
 
-Both come after ``serving``, so a failed night (nothing published) rebuilds neither and the
-pages of the last good night stay as they were.
+Both are built into tonight's generation after ``serving`` and before ``published`` switches to
+it (publish/generation.py), so the pages a reader finds are always of the night whose marts
+they see, and a failed night leaves the last good night's pages as they were.
 """
 
 import dagster as dg
 
-from orchestration.privacy import open_to_readers
+from orchestration.automation.faults import disk_faults
+from orchestration.engines import Engine
+from orchestration.publish import generation
+from orchestration.publish.publication import published_at
 from orchestration.reporting import build_report
 from orchestration.reporting.build import build_site
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
@@ -19,8 +23,8 @@ from orchestration.settings import Settings
     group_name="publish",
     kinds={"html", "svg"},
     description=(
-        "warehouse/report/index.html: one self-contained page (opens offline) built from the "
-        "published marts only (on PostgreSQL, their copy in server_marts.duckdb): the "
+        "warehouse/report/index.html: one page that opens offline, built from tonight's marts "
+        "only (on PostgreSQL, their copy in server_marts.duckdb) into tonight's generation: the "
         "scorecard, each indicator against the country, the peer group and the target, the goal "
         "verdicts and the case outcomes. Danish, with English. With BAROMETER_REPORT_ALL=true "
         "also warehouse/report/all/: every municipality's page."
@@ -29,25 +33,29 @@ from orchestration.settings import Settings
 )
 def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    published = context.resources.engine.report_database(settings)
-    result = build_report(published, settings.report_municipality, settings.report_dir)
-    open_to_readers(settings.warehouse_dir, settings.reader_group, [settings.report_dir])
+    engine: Engine = context.resources.engine
+    marts = engine.report_database(settings)
+    out_dir = generation.building(settings.warehouse_dir) / "report"
+    with disk_faults(settings.warehouse_dir, engine.published_place()):
+        result = build_report(marts, settings.report_municipality, out_dir)
+        generation.stamp_page(result.path, published_at(marts))
+        site = build_site(marts, out_dir / "all") if settings.report_all else None
+    settings.kill_point("report")  # tests: the page built, the dbt docs not yet
     context.log.info(f"Report for {result.municipality_name}: {result.path}")
-    site = build_site(published, settings.report_all_dir) if settings.report_all else None
     if site is not None:
         context.log.info(f"Every municipality's page: {site.index}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(result.path)),
+            "path": dg.MetadataValue.path(str(settings.report_dir / "index.html")),
             # The page as `make dev` serves it: the UI can follow no file:// link.
-            "open": dg.MetadataValue.url(settings.page_url(result.path)),
+            "open": dg.MetadataValue.url(settings.page_url(settings.report_dir / "index.html")),
             "municipality": f"{result.municipality_code} {result.municipality_name}",
             "charts": result.charts,
             "size_bytes": result.size_bytes,
             "build_seconds": round(result.seconds, 2),
             **(
                 {
-                    "all_municipalities": dg.MetadataValue.path(str(site.index)),
+                    "all_municipalities": dg.MetadataValue.path(str(settings.report_all_dir)),
                     "all_pages": site.pages,
                     "all_seconds": round(site.seconds, 1),
                 }
@@ -66,22 +74,25 @@ def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     description=(
         "warehouse/docs/dbt/index.html: `dbt docs generate --static` (run by the night's dbt "
         "process), every model and column with its description and lineage, in one page that "
-        "opens offline."
+        "opens offline, built into tonight's generation."
     ),
-    required_resource_keys={"settings"},
+    required_resource_keys={"settings", "engine"},
 )
 def dbt_docs(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings: Settings = context.resources.settings
-    try:
-        page = publish_dbt_docs(settings.dbt_target_dir, settings.dbt_docs_dir)
-    except DbtDocsError as error:
-        raise dg.Failure(str(error)) from error
-    # The whole docs/ folder: dbt's page and the quality gates' Data Docs.
-    open_to_readers(settings.warehouse_dir, settings.reader_group, [settings.dbt_docs_dir.parent])
+    engine: Engine = context.resources.engine
+    out_dir = generation.building(settings.warehouse_dir) / "docs" / "dbt"
+    with disk_faults(settings.warehouse_dir, engine.published_place()):
+        try:
+            page = publish_dbt_docs(settings.dbt_target_dir, out_dir)
+        except DbtDocsError as error:
+            raise dg.Failure(str(error)) from error
+        generation.stamp_page(page, published_at(engine.report_database(settings)))
+    published_page = settings.dbt_docs_dir / "index.html"
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(page)),
-            "open": dg.MetadataValue.url(settings.page_url(page)),
+            "path": dg.MetadataValue.path(str(published_page)),
+            "open": dg.MetadataValue.url(settings.page_url(published_page)),
             "size_bytes": page.stat().st_size,
         }
     )

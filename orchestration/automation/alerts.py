@@ -17,6 +17,7 @@ import logging
 import math
 import smtplib
 import ssl
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -332,9 +333,25 @@ def deliver(alert: Alert, config: AlertConfig) -> list[Delivery]:
     ]
     local = _attempt(
         "local",
-        lambda: write_local(config.alerts_path, alert, deliveries),
+        lambda: _write_local_or_give_up(config.alerts_path, alert, deliveries),
         config.attempts,
         config.backoff,
         secrets,
     )
+    if not local.ok:
+        # alerts.jsonl may sit on the very disk that filled up: the alert must not be lost
+        # with it, so it goes to standard error, where cron's mail or the daemon's log has it.
+        print(
+            f"barometer alert ({alert.severity}, not written to {config.alerts_path}: "
+            f"{local.error}): {alert.title}\n{alert.summary}",
+            file=sys.stderr,
+            flush=True,
+        )
     return [*deliveries, local]
+
+
+def _write_local_or_give_up(path: Path, alert: Alert, deliveries: list[Delivery]) -> None:
+    try:
+        write_local(path, alert, deliveries)
+    except OSError as error:  # a full or read-only disk is not fixed by waiting
+        raise PermanentError(f"{path}: {error.strerror or error}") from None

@@ -37,6 +37,8 @@ class Engine(dg.ConfigurableResource):
     # Where dbt builds the marts, and the gates read them before publishing.
     built_marts_schema: ClassVar[str]
     published_kinds: ClassVar[set[str]]  # the kinds of the ``serving`` asset
+    # What a night's generation holds on this engine (publish/generation.py): switched together.
+    generation_paths: ClassVar[tuple[str, ...]]
 
     @abstractmethod
     def published_place(self) -> str:
@@ -75,12 +77,13 @@ class Engine(dg.ConfigurableResource):
         self, settings: Settings, tables: list[str], log: dg.DagsterLogManager
     ) -> Published:
         """Publish tonight's checked marts as one night, with their descriptions and a row in
-        ``marts.publication``; compare them with the previous publication."""
+        ``marts.publication``; compare them with the previous publication. Begins tonight's
+        generation (publish/generation.py), which the ``published`` step switches to."""
 
     @abstractmethod
     def report_database(self, settings: Settings, refresh: bool = False) -> Path:
-        """A DuckDB file holding the published marts, which the report page reads; ``refresh``:
-        read them from where they are published now (``barometer report``)."""
+        """A DuckDB file holding tonight's marts, which the report page reads; ``refresh``: the
+        marts as published now (``barometer report``)."""
 
     def check(self) -> Iterator[tuple[str, str, bool]]:
         """What ``barometer check-config`` checks beyond the variables: (what, verdict, whether

@@ -146,6 +146,14 @@ def previous_published_at(
         return con.execute(f"select max(published_at) from {previous}").fetchone()[0]
 
 
+def published_at(serving: Path) -> datetime | None:
+    """When the serving file ``serving`` was published (its newest row); None without one."""
+    if not serving.is_file():
+        return None
+    with duckdb.connect(str(serving), read_only=True) as con:
+        return con.execute(f"select max(published_at) from marts.{PUBLICATION_TABLE}").fetchone()[0]
+
+
 def write_publication(
     con: duckdb.DuckDBPyConnection,
     target_schema: str,

@@ -104,15 +104,20 @@ def _literal(text: str) -> str:
 
 
 def write_documented_parquet(
-    con: duckdb.DuckDBPyConnection, source: str, path: Path, doc: TableDoc | None
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    path: Path,
+    doc: TableDoc | None,
+    extra: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``source`` to ``path`` as Parquet, descriptions as Arrow field metadata.
 
-    The table's description and key go into the file's key-value metadata, where any Parquet
-    reader (DuckDB's ``parquet_kv_metadata`` too) finds them.
+    The table's description and key (and ``extra``) go into the file's key-value metadata,
+    where any Parquet reader (DuckDB's ``parquet_kv_metadata`` too) finds them.
     """
     reader = con.sql(f"select * from {source} order by all").to_arrow_reader(_BATCH_ROWS)
     schema = documented_schema(reader.schema, doc or TableDoc())
+    schema = schema.with_metadata({**(schema.metadata or {}), **(extra or {})})
     with pq.ParquetWriter(path, schema) as writer:
         for batch in reader:
             writer.write_batch(batch)

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -90,11 +91,13 @@ def run_dbt_night(
     docs: bool,
     echo: TextIO | None = None,
     state_dir: Path | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> DbtNight:
     """Run the child in ``project_dir``; dbt's console lines are echoed as they come, to
     ``echo`` or else to this moment's ``sys.stdout`` (pytest and Dagster swap it).
     ``state_dir``: build only what changed since the build recorded there, and record
-    this one (a build of nodes picked by hand passes none: it records nothing)."""
+    this one (a build of nodes picked by hand passes none: it records nothing). ``on_line``
+    sees each line too (the tests' kill point inside the build)."""
     echo = echo or sys.stdout
     target_path.mkdir(parents=True, exist_ok=True)
     for stale in (BUILD_RESULTS, DOCS_PAGE, NIGHT_FILE, "sources.json"):  # never mistake a
@@ -111,6 +114,8 @@ def run_dbt_night(
             for line in child.stdout:
                 echo.write(line)
                 tail.append(line)
+                if on_line is not None:
+                    on_line(line)
         except BaseException:
             # The run was stopped (from the UI, by its time limit): stop dbt as Ctrl-C does, so
             # it cancels its queries and frees the warehouse file, rather than build on alone.
@@ -120,10 +125,9 @@ def run_dbt_night(
             except subprocess.TimeoutExpired:
                 child.kill()
             raise
-    results_file = target_path / BUILD_RESULTS
-    results = _node_results(json.loads(results_file.read_text())) if results_file.exists() else []
-    night_file = target_path / NIGHT_FILE
-    chosen = json.loads(night_file.read_text()) if night_file.exists() else {}
+    build_results = _read_json(target_path / BUILD_RESULTS)
+    results = _node_results(build_results) if build_results else []
+    chosen = _read_json(target_path / NIGHT_FILE) or {}
     return DbtNight(
         results,
         child.returncode,
@@ -131,6 +135,15 @@ def run_dbt_night(
         changed_only=chosen.get("changed_only", False),
         whole_build_reason=chosen.get("whole_build_reason"),
     )
+
+
+def _read_json(path: Path) -> dict | None:
+    """A file the child wrote, or None when it wrote none or only part of one (a full disk
+    leaves it empty): the child's exit code and output then say what went wrong."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def _node_results(run_results: dict) -> list[NodeResult]:

@@ -16,7 +16,7 @@ from orchestration.engines import MARTS, Engine, Published
 from orchestration.engines.duckdb.data_changes import copenhagen_changes
 from orchestration.engines.duckdb.publish import publish_schema
 from orchestration.engines.duckdb.warehouse import guarded_connection, warehouse_identity
-from orchestration.privacy import open_to_readers
+from orchestration.publish import generation
 from orchestration.publish.publication import previous_published_at, tonights_publication
 from orchestration.publish.serving_metadata import read_table_docs, undocumented
 from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
@@ -30,6 +30,7 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
     published_kinds = {"duckdb", "parquet"}
+    generation_paths = ("serving.duckdb", "parquet", "report", "docs/dbt")
     built_marts_schema = MARTS
 
     database: str
@@ -81,21 +82,23 @@ class DuckDBEngine(Engine):
             publication = tonights_publication(
                 con, PROJECT_ROOT, previous_published_at(con, settings.serving_path)
             )
-            counts = publish_schema(
-                con,
-                MARTS,
-                tables,
-                settings.serving_path,
-                settings.parquet_dir,
-                docs,
-                publication,
-            )
-        open_to_readers(
-            settings.warehouse_dir,
-            settings.reader_group,
-            [settings.serving_path, settings.parquet_dir],
-        )
-        log.info(f"Published {settings.serving_path}")
+            # Into tonight's generation, unseen by readers until ``published`` switches to it.
+            folder = generation.begin(settings.warehouse_dir, publication["published_at"])
+            try:
+                counts = publish_schema(
+                    con,
+                    MARTS,
+                    tables,
+                    folder / settings.serving_path.name,
+                    folder / settings.parquet_dir.name,
+                    docs,
+                    publication,
+                    previous_serving=settings.serving_path,
+                )
+            except BaseException:
+                generation.prune(settings.warehouse_dir)  # a failed night leaves no folder
+                raise
+        log.info(f"Wrote {folder / settings.serving_path.name}, to be published")
         return Published(
             counts,
             publication,
@@ -103,8 +106,11 @@ class DuckDBEngine(Engine):
             {
                 "path": dg.MetadataValue.path(str(settings.serving_path)),
                 "parquet_dir": dg.MetadataValue.path(str(settings.parquet_dir)),
+                "generation": dg.MetadataValue.path(str(folder)),
             },
         )
 
     def report_database(self, settings: Settings, refresh: bool = False) -> Path:
-        return settings.serving_path
+        if refresh:
+            return settings.serving_path
+        return generation.building(settings.warehouse_dir) / settings.serving_path.name

@@ -34,12 +34,14 @@ def publish_schema(
     parquet_dir: Path,
     docs: Mapping[str, TableDoc] | None = None,
     publication: Mapping[str, object] | None = None,
+    previous_serving: Path | None = None,
 ) -> dict[str, int]:
     """Publish ``schema.<table>`` for each table; returns the row count per table.
 
     Each table gets its description, column descriptions and primary key from ``docs``
-    (serving_metadata.py). With a ``publication`` row, ``schema.publication`` is the previous
-    file's publication rows plus this one (publication.py).
+    (serving_metadata.py). With a ``publication`` row, ``schema.publication`` is the rows of
+    ``previous_serving`` (default: the file replaced) plus this one (publication.py), and each
+    Parquet copy carries its ``published_at``.
     """
     serving_path.parent.mkdir(parents=True, exist_ok=True)
     staging_path = serving_path.with_name(f".{serving_path.name}.{uuid.uuid4().hex}.tmp")
@@ -47,6 +49,8 @@ def publish_schema(
     counts = {}
     docs = {**(docs or {}), PUBLICATION_TABLE: PUBLICATION_DOC}
     published = [*tables, *([PUBLICATION_TABLE] if publication is not None else [])]
+    # Which night each Parquet file belongs to, readable without the serving file.
+    stamp = {"published_at": str(publication["published_at"])} if publication is not None else {}
 
     def partial(table: str) -> Path:
         return parquet_dir / f".{table}.parquet.tmp"
@@ -65,14 +69,14 @@ def publish_schema(
             ).fetchone()[0]
         if publication is not None:
             counts[PUBLICATION_TABLE] = write_publication(
-                con, f"{alias}.{schema}", serving_path, publication
+                con, f"{alias}.{schema}", previous_serving or serving_path, publication
             )
         con.execute(f"checkpoint {alias}")
         # The Parquet copies are read from the new file: exactly the rows it publishes.
         parquet_dir.mkdir(parents=True, exist_ok=True)
         for table in published:
             write_documented_parquet(
-                con, f"{alias}.{schema}.{table}", partial(table), docs.get(table)
+                con, f"{alias}.{schema}.{table}", partial(table), docs.get(table), stamp
             )
         con.execute(f"detach {alias}")
         _fsync(staging_path)

@@ -9,7 +9,6 @@ life cycle, nothing of the assets.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 import re
@@ -25,10 +24,13 @@ from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
 from pydantic import PrivateAttr
 
+from orchestration.automation.faults import disk_faults
+from orchestration.automation.leftovers import sweep
 from orchestration.privacy import secure_warehouse
 from orchestration.raw.backup import newest_backup
 
 LOCK_NAME = "refresh.lock"
+NIGHTLY_JOB = "nightly_refresh"  # automation/schedules.py
 _HELD: set[Path] = set()  # locks this process holds: the CLI takes it, then the job's resource
 _LOCK_HELD_BY = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 _HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the blocks
@@ -172,13 +174,16 @@ def open_warehouse(database: Path, config: dict | None = None) -> Iterator[DuckD
 class WarehouseResource(DuckDBResource):
     """The ``duckdb`` resource of the refresh: it holds the refresh lock from the run's start to
     its end (the job runs in one process, so resources live as long as the run), checks the file
-    opens before any step, and names the fault when a connection cannot be made. Unlike
+    opens before any step, removes what a killed night left (automation/leftovers.py) at the
+    start of the nightly job, and names the fault when a connection cannot be made. Unlike
     ``DuckDBResource`` it does not retry for minutes on a lock or a damaged file."""
 
     # Where the backups are (a lost warehouse names the newest) and who may read the published
     # files (privacy.py): the warehouse folder is made private at the start of every night.
     backup_dir: str
     reader_group: str | None = None
+    # What readers are shown on this engine (engines.published_place), for the fault's words.
+    published: str = "serving.duckdb"
     _guard: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -189,7 +194,13 @@ class WarehouseResource(DuckDBResource):
             check_not_lost(database, Path(self.backup_dir))
             secure_warehouse(database.parent, self.reader_group)
             check_opens(database, self.connection_config)
-        except WarehouseError:
+            run = context.dagster_run
+            # The nightly job runs every step in this one process: its start is the night's.
+            if run is not None and run.job_name == NIGHTLY_JOB:
+                with self.get_connection() as con:
+                    for path in sweep(database.parent, con):
+                        context.log.info(f"Removed what a killed night left: {path}")
+        except BaseException:
             self._guard.close()
             raise
 
@@ -204,29 +215,17 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[DuckDBPyConnection]:
-        with guarded_connection(Path(self.database), self.connection_config) as con:
+        with guarded_connection(Path(self.database), self.connection_config, self.published) as con:
             yield con
 
 
 @contextmanager
-def guarded_connection(database: Path, config: dict | None = None) -> Iterator[DuckDBPyConnection]:
-    """``open_warehouse``, and a full disk named as such while the connection is in use."""
+def guarded_connection(
+    database: Path, config: dict | None = None, published: str = "serving.duckdb"
+) -> Iterator[DuckDBPyConnection]:
+    """``open_warehouse``, and a full disk named as such while the connection is in use
+    (``published``: what readers are shown on the engine, for the fault's words)."""
     with open_warehouse(database, config) as con:
-        try:
+        # Waiting 30 s frees no disk: fail the night at once, saying what to do.
+        with disk_faults(database.parent, published):
             yield con
-        except (OSError, duckdb.Error) as error:
-            if not _disk_full(error):
-                raise
-            # Waiting 30 s frees no disk: fail the night at once, saying what to do.
-            raise dg.Failure(
-                f"The disk holding {database.parent} is full ({str(error).splitlines()[0]}): "
-                "tonight's changes were not kept and serving.duckdb is unchanged; free space "
-                "there and run the refresh again",
-                allow_retries=False,
-            ) from None
-
-
-def _disk_full(error: Exception) -> bool:
-    if isinstance(error, OSError):
-        return error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    return "No space left on device" in str(error) or "File too large" in str(error)

@@ -33,6 +33,7 @@ from orchestration.engines.postgres import publish
 from orchestration.engines.postgres.copy_back import copy_schema
 from orchestration.engines.postgres.raw import copy_raw_tables
 from orchestration.engines.postgres.server import ServerError, connect, night_lock, where
+from orchestration.publish import generation
 from orchestration.publish.publication import PUBLICATION_TABLE, tonights_publication
 from orchestration.publish.serving_metadata import read_table_docs, undocumented
 from orchestration.settings import PROJECT_ROOT, Settings
@@ -51,6 +52,8 @@ class PostgresEngine(Engine):
 
     name = "postgres"
     published_kinds = {"postgres"}
+    # The marts are published on the server; the pages beside them switch as one generation.
+    generation_paths = ("report", "docs/dbt")
     built_marts_schema = publish.BUILD
 
     dsn: str = ""
@@ -164,6 +167,8 @@ class PostgresEngine(Engine):
                 )
             counts = publish.publish_marts(self.dsn, tables, publication, docs, log.warning)
             log.info(f"Published {len(tables)} marts to {self.published_place()}")
+            # Tonight's report and dbt docs are built there, and switched to together.
+            generation.begin(settings.warehouse_dir, publication["published_at"])
             copy = self._copy_back(settings, tables)
             changes = self._changes(settings, copy)
         return Published(counts, publication, changes, {"schema": MARTS, "server": where(self.dsn)})
