@@ -171,11 +171,10 @@ def compile_case_models(work: Path, env: dict) -> Path:
     return path
 
 
-def bench_size(events: int, work: Path, env: dict) -> dict:
+def generate(events: int, generated: Path, env: dict) -> tuple[int, float]:
+    """The extracts of about ``events`` case events (``barometer generate-cases``, seed 2016):
+    an initial night and its deltas, in ``generated``. Citizens and seconds taken."""
     citizens = round(events / EVENTS_PER_CITIZEN)
-    folder = work / f"{events}"
-    shutil.rmtree(folder, ignore_errors=True)
-    generated = folder / "generated"
     started = time.monotonic()
     subprocess.run(
         [
@@ -192,7 +191,14 @@ def bench_size(events: int, work: Path, env: dict) -> dict:
         stdout=subprocess.DEVNULL,
         env=env,
     )
-    generate_seconds = time.monotonic() - started
+    return citizens, time.monotonic() - started
+
+
+def bench_size(events: int, work: Path, env: dict) -> dict:
+    folder = work / f"{events}"
+    shutil.rmtree(folder, ignore_errors=True)
+    generated = folder / "generated"
+    citizens, generate_seconds = generate(events, generated, env)
     files = sorted(generated.glob("*.csv"))
     nights = sorted({p.stem.split("_")[1] for p in files})
     event_lines = sum(_lines(p) - 1 for p in files if p.name.startswith("events_"))
