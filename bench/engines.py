@@ -181,8 +181,9 @@ def main() -> None:
         if server_root is not None:
             postgres.stop(server_root)
             shutil.rmtree(server_root, ignore_errors=True)
-import cases as case_bench
-    write(rows, args.results, parse_dsn(admin_dsn).get("host", ""))
+        shutil.rmtree(args.work, ignore_errors=True)
+    host = parse_dsn(admin_dsn).get("host", "")
+    write(results, args.results, host, start_load, os.getloadavg())
 
 
 def _cell(nights: list[dict]) -> str:
