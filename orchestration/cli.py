@@ -403,6 +403,8 @@ def refresh(settings: Settings, verbose: bool = False, rebuild: bool = False) ->
     Without a daemon nobody else would send the alerts: they go through the same code and
     channels as the sensors', which leave this run alone.
     """
+    from orchestration.automation.alerting import send
+
     apply_process_env(settings)
     started = time.monotonic()
     out = sys.stdout
@@ -422,19 +424,25 @@ def refresh(settings: Settings, verbose: bool = False, rebuild: bool = False) ->
                 print(f"Nightly refresh of {settings.warehouse_dir} (full log: {log_path})")
                 full_log = Tee(log_file, out) if verbose else log_file
                 with redirect_stdout(full_log), redirect_stderr(full_log):
-                    result, summary = _run_and_alert(settings, started, out)
+                    result, summary, alerts = _run(settings, started, out)
                 log_file.write(summary.full + "\n")
+            # Sent with this process's own streams: when alerts.jsonl cannot be written (a full
+            # disk), the alert goes to standard error, not into the log on that same disk.
+            send(alerts, settings.alerts, _ConsoleLog(out))
     except (WarehouseError, EngineError) as error:
         print(f"barometer: {error}", file=sys.stderr)
         return 1
+    if log_file.lost is not None:
+        print(f"barometer: the night's log {log_path} is incomplete ({log_file.lost})")
     print(summary.short)
     return 0 if result.success else 1
 
 
-def _run_and_alert(settings: Settings, started: float, out):
+def _run(settings: Settings, started: float, out):
+    """The job in this process: its result, the summary and the alerts it calls for."""
     import dagster as dg
 
-    from orchestration.automation.alerting import ALERTED_BY_CLI, alerts_for_run, send
+    from orchestration.automation.alerting import ALERTED_BY_CLI, alerts_for_run
     from orchestration.automation.report import run_summary
     from orchestration.automation.run import run_nightly_refresh
 
@@ -445,8 +453,7 @@ def _run_and_alert(settings: Settings, started: float, out):
         summary = run_summary(result, settings, time.monotonic() - started)
         published = engine_for(settings).published_place()
         alerts = alerts_for_run(instance, result.dagster_run, settings.alerts.ui_url, published)
-        send(alerts, settings.alerts, _ConsoleLog(out))
-    return result, summary
+    return result, summary, alerts
 
 
 class _ConsoleLog:

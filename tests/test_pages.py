@@ -13,6 +13,7 @@ from conftest import refresh
 from test_quality_gate import as_fractions, rewrite
 
 from orchestration.assets.report import dbt_docs, report
+from orchestration.engines import engine_for
 from orchestration.quality.checks import DATA_DOCS, DATA_DOCS_LINK
 from orchestration.ui.pages import serve_pages
 
@@ -45,7 +46,8 @@ def status(settings, path: str) -> int:
 
 
 def test_the_report_and_dbt_docs_link_to_their_served_pages(served):
-    result = dg.materialize([report, dbt_docs], resources={"settings": served})
+    resources = {"settings": served, "engine": engine_for(served)}
+    result = dg.materialize([report, dbt_docs], resources=resources)
     assert result.success
     for materialization in result.get_asset_materialization_events():
         metadata = materialization.materialization.metadata

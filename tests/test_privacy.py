@@ -139,13 +139,17 @@ def assert_only_published_files_are_shared(folder: Path) -> None:
     private = sorted(set(everything(folder)) - set(published) - {str(folder)})
     for name in ("warehouse.duckdb", "landing", "dbt_state", "dbt_target"):
         assert str(folder / name) in private
-    assert str(folder / "serving.duckdb") in published
+    # The fixed paths are links into the night's generation (publish/generation.py).
+    for name in ("serving.duckdb", "report/index.html"):
+        assert str((folder / name).resolve()) in published, name
     assert any(p.endswith(".parquet") for p in published)
-    assert str(folder / "report" / "index.html") in published
     # The group enters the warehouse folder (to reach the files by name) but cannot list it.
     assert stat.S_IMODE(folder.stat().st_mode) == 0o710
     assert readable_by(READER, [str(folder), *published, *private]) == published
     assert readable_by(OUTSIDER, [str(folder), *published, *private]) == []
+    # ... and opens them by the names BI tools use, through the links.
+    names = [str(folder / "serving.duckdb"), str(folder / "report" / "index.html")]
+    assert readable_by(READER, names) == names
     for path in map(Path, published):
         assert path.stat().st_mode & 0o007 == 0, path  # never anything for everyone
     for path in map(Path, private):

@@ -18,10 +18,46 @@ def night_log_path(logs_dir: Path) -> Path:
     return logs_dir / f"refresh-{datetime.now():%Y%m%d-%H%M%S}.log"
 
 
-def open_log(path: Path) -> TextIO:
+def open_log(path: Path) -> NightLog:
     """The log opened for appending, readable by its owner only (it names files and tables)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    return os.fdopen(descriptor, "w", encoding="utf-8", buffering=1)
+    return NightLog(os.fdopen(descriptor, "w", encoding="utf-8", buffering=1))
+
+
+class NightLog:
+    """The night's log file, which never fails the night: on a full disk the log stops and the
+    night goes on to say so in its own words (``lost`` is why the log is incomplete)."""
+
+    def __init__(self, file: TextIO):
+        self.file = file
+        self.lost: OSError | None = None
+
+    def write(self, text: str) -> int:
+        if self.lost is None:
+            try:
+                self.file.write(text)
+            except OSError as error:
+                self.lost = error
+        return len(text)
+
+    def flush(self) -> None:
+        if self.lost is None:
+            try:
+                self.file.flush()
+            except OSError as error:
+                self.lost = error
+
+    def isatty(self) -> bool:
+        return False
+
+    def __enter__(self) -> NightLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.file.close()
+        except OSError as error:
+            self.lost = self.lost or error
 
 
 class Tee:
