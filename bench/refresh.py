@@ -1,15 +1,17 @@
-"""Benchmark of a repeat nightly refresh on the embedded data (not a test): ``make bench``.
+"""Benchmark of a night with nothing new on the embedded data (not a test): ``make bench``.
 
-Side by side on one warehouse: a repeat ``make refresh`` (the whole nightly job on the
-project's Dagster instance, nothing new to load) against a bare ``dbt build`` of the same
-project, which is the SQL and tests a night cannot do without. Each is run REPEATS times after a
-warm-up; the medians and their ratio are printed, with a profile of the refresh by Dagster step
-(from the run's event log) and the number of events it wrote. A repeat night finds nothing
-changed: dbt rebuilds nothing and the gates keep their verdicts. So the refresh is also timed
-with that memory removed (``warehouse/dbt_state`` and the gates' Data Docs): every model
-rebuilt and every suite validated, as a night with everything new.
+A = a repeat ``barometer refresh`` (the whole nightly job, nothing new to load), B = its floor:
+``bench/nothing_new_floor.py``, exactly the checks that decide that nothing is new, in a process
+of its own as the refresh is. After a warm-up night that builds the warehouse they run
+interleaved, A, B, A, B…, in this one process tree, so that a machine whose load drifts weighs
+on both alike. Printed: the medians with min and max, the ratio A ÷ B with its spread (of the
+pairs), the machine's load averages before and after, and the last refresh by Dagster step
+(from the run's event log) with the number of events it wrote.
 
-    python bench/refresh.py [--results bench/RESULTS.md]
+    python bench/refresh.py [--repeats 5] [--root CHECKOUT] [--results bench/RESULTS.md]
+
+``--root``: time another checkout of the project (say an earlier commit, for a before/after)
+with this venv; its files come first on the PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-REPEATS = 3
+TARGET = 10  # a night with nothing new ÷ its floor (issue 22)
 
 
 def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, str]:
@@ -57,62 +59,82 @@ def step_profile(run_id: str, dagster_home: Path) -> tuple[dict[str, float], int
         return seconds, len(records)
 
 
+def spread(values: list[float], digits: int = 2) -> str:
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}-{max(values):.{digits}f})"
+    )
+
+
+def load() -> str:
+    return ", ".join(f"{average:.2f}" for average in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--work", type=Path, default=Path("/tmp/barometer-bench-refresh"))
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to time")
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--results", type=Path, help="write the figures into this Markdown file")
     args = parser.parse_args()
+    if args.repeats < 3:
+        raise SystemExit("--repeats: at least 3, for a median with a spread")
+    root = args.root.resolve()
+    shutil.rmtree(args.work, ignore_errors=True)
+    dagster_home = args.work / "dagster"
+    dagster_home.mkdir(parents=True)
     env = {
         **os.environ,
+        "PYTHONPATH": str(root),
+        "DAGSTER_HOME": str(dagster_home),
         "BAROMETER_WAREHOUSE_DIR": str(args.work / "warehouse"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "GX_ANALYTICS_ENABLED": "false",
         "DAGSTER_DISABLE_TELEMETRY": "true",
     }
-    make = ["make", "-s", "refresh"]
-    timed(make, env, ROOT)  # warm-up: the first night builds the warehouse
-    refreshes, run_id = [], None
-    for _ in range(REPEATS):
-        seconds, out = timed(make, env, ROOT)
+    refresh = [str(Path(sys.executable).with_name("barometer")), "refresh"]
+    floor = [sys.executable, str(ROOT / "bench" / "nothing_new_floor.py")]
+    timed(refresh, env, root)  # warm-up: the first night builds the warehouse
+    timed(floor, env, root)  # and proves that nothing is new after it
+    load_before = load()
+    refreshes, floors, run_id = [], [], None
+    for _ in range(args.repeats):
+        seconds, out = timed(refresh, env, root)
         refreshes.append(seconds)
         run_id = re.search(r"\(run ([0-9a-f-]{36})\)", out).group(1)
-    wholes = []
-    for _ in range(REPEATS):
-        shutil.rmtree(args.work / "warehouse" / "dbt_state", ignore_errors=True)
-        shutil.rmtree(args.work / "warehouse" / "docs" / "quality", ignore_errors=True)
-        wholes.append(timed(make, env, ROOT)[0])
-    dbt = [str(Path(sys.executable).with_name("dbt")), "build", "--exclude-resource-type",
-           "unit_test", "--target-path", str(args.work / "dbt_target")]  # fmt: skip
-    dbt_env = {**env, "BAROMETER_DUCKDB_PATH": str(args.work / "warehouse" / "warehouse.duckdb")}
-    timed(dbt, dbt_env, ROOT / "dbt_project")  # warm-up: dbt's partial parse for this target
-    builds = [timed(dbt, dbt_env, ROOT / "dbt_project")[0] for _ in range(REPEATS)]
-    steps, events = step_profile(run_id, ROOT / ".dagster")
+        floors.append(timed(floor, env, root)[0])
+    load_after = load()
+    steps, events = step_profile(run_id, dagster_home)
 
-    refresh, build = statistics.median(refreshes), statistics.median(builds)
-    whole = statistics.median(wholes)
-    ratio = refresh / build
+    ratios = [a / b for a, b in zip(refreshes, floors, strict=True)]
+    ratio = statistics.median(refreshes) / statistics.median(floors)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+    ).stdout.strip()
     lines = [
-        "## Repeat refresh against a bare dbt build (embedded data)",
+        "## A night with nothing new against its floor (embedded data)",
         "",
-        f"Run {time.strftime('%Y-%m-%d')} with `make bench` (`bench/refresh.py`): medians of "
-        f"{REPEATS} runs after a warm-up, on {os.cpu_count()} cores.",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} with `make bench` (`bench/refresh.py`, commit "
+        f"{commit or 'unknown'}): {args.repeats} pairs after a warm-up night, interleaved "
+        f"A, B, A, B… in one process tree, on {os.cpu_count()} cores; load averages "
+        f"(1, 5, 15 min) {load_before} before and {load_after} after.",
         "",
-        "| run | median s | runs s |",
+        "| run | median s (min-max) | runs s |",
         "|---|---:|---|",
-        f"| repeat `make refresh` | {refresh:.1f} | {', '.join(f'{s:.1f}' for s in refreshes)} |",
-        f"| bare `dbt build` | {build:.1f} | {', '.join(f'{s:.1f}' for s in builds)} |",
-        f"| **ratio** (≤ 2.5) | **{ratio:.2f}** {'met' if ratio <= 2.5 else 'MISSED'} | |",
-        f"| `make refresh` rebuilding and validating everything | {whole:.1f} "
-        f"| {', '.join(f'{s:.1f}' for s in wholes)} |",
-        f"| its ratio to the bare `dbt build` | {whole / build:.2f} | |",
+        f"| A: repeat `barometer refresh`, nothing new | {spread(refreshes)} "
+        f"| {', '.join(f'{s:.2f}' for s in refreshes)} |",
+        f"| B: the floor, `bench/nothing_new_floor.py` | {spread(floors)} "
+        f"| {', '.join(f'{s:.2f}' for s in floors)} |",
+        f"| **A ÷ B** (≤ {TARGET}) | **{ratio:.1f}** {'met' if ratio <= TARGET else 'MISSED'}; "
+        f"pairs {spread(ratios, 1)} | {', '.join(f'{r:.1f}' for r in ratios)} |",
         "",
-        f"Profile of the last repeat refresh by Dagster step ({events} events written):",
+        f"The last refresh by Dagster step ({events} events written):",
         "",
         "| step | s |",
         "|---|---:|",
-        *[f"| {step} | {s:.1f} |" for step, s in sorted(steps.items(), key=lambda i: -i[1])],
-        f"| outside the steps (process start, code location, run set-up, summary) "
-        f"| {refreshes[-1] - sum(steps.values()):.1f} |",
+        *[f"| {step} | {s:.2f} |" for step, s in sorted(steps.items(), key=lambda i: -i[1])],
+        f"| outside the steps (process start, imports, run set-up and tear-down, summary) "
+        f"| {refreshes[-1] - sum(steps.values()):.2f} |",
     ]
     text = "\n".join(lines)
     print(text)

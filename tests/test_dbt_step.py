@@ -3,7 +3,9 @@ test that fails the step by name, a subset picked in the UI that builds only its
 stopped run that stops dbt."""
 
 import hashlib
+import json
 import os
+import shutil
 import time
 
 import dagster as dg
@@ -12,9 +14,17 @@ import pytest
 
 from orchestration.assets.dbt import NIGHTLY_BUILD
 from orchestration.definitions import build_definitions
+from orchestration.engines import engine_for
 from orchestration.reporting.dbt_docs import DbtDocsError, publish_dbt_docs
 from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.transform.dbt_process import DOCS_PAGE, STOP_SECONDS, run_dbt_night
+from orchestration.transform.dbt_process import (
+    DOCS_PAGE,
+    REBUILD_FILE,
+    STOP_SECONDS,
+    night_inputs,
+    nothing_new,
+    run_dbt_night,
+)
 
 STAGED = dg.AssetKey(["staging", "stg_barometer__indicator_values"])
 MUNICIPALITIES = dg.AssetKey(["staging", "stg_reference__municipalities"])
@@ -107,3 +117,61 @@ def test_a_stopped_run_stops_dbt_and_frees_the_warehouse(published_copy):
 
     with duckdb.connect(str(published_copy.warehouse_path)) as con:  # no dbt holds it
         assert con.execute("select count(*) from marts.fct_target_gap").fetchone()[0] > 0
+
+
+def test_a_night_with_nothing_new_starts_no_dbt_and_anything_new_does(published, tmp_path):
+    """The night's own process decides that dbt would select nothing only when the project,
+    the variables and every source's rows are as the recorded build found them, no erasure
+    asked for a rebuild, and that build's manifest and docs are still there."""
+    engine = engine_for(published)
+    env = {**os.environ, **published.subprocess_env(), **engine.dbt_environment()}
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    with duckdb.connect(str(published.warehouse_path), read_only=True) as con:
+        inputs = night_inputs(DBT_PROJECT_DIR, manifest, con)
+    state, target = tmp_path / "state", tmp_path / "target"
+    shutil.copytree(published.dbt_state_dir, state)
+    shutil.copytree(published.dbt_target_dir, target)
+    assert nothing_new(state, target, inputs, env, docs=True)
+    # The warehouse's identity is recorded: another file is never taken for this one.
+    assert not nothing_new(state, target, inputs, {**env, "BAROMETER_WAREHOUSE_ID": "x"}, True)
+    assert not nothing_new(state, target, inputs, {**env, "BAROMETER_MIN_CELL": "99"}, True)
+    source = next(iter(inputs["sources"]))
+    newer = {**inputs, "sources": {**inputs["sources"], source: ["2999-01-01 00:00:00", 1]}}
+    assert not nothing_new(state, target, newer, env, docs=True)
+    assert not nothing_new(state, target, {**inputs, "project": "changed"}, env, docs=True)
+    (state / REBUILD_FILE).write_text("int_citizen_milestones\n")  # an erasure's request
+    assert not nothing_new(state, target, inputs, env, docs=True)
+    (state / REBUILD_FILE).unlink()
+    (target / DOCS_PAGE).unlink()  # the steps after would find no docs page
+    assert not nothing_new(state, target, inputs, env, docs=True)
+    assert nothing_new(state, target, inputs, env, docs=False)
+
+
+def test_the_night_inputs_change_with_the_project_files_and_the_source_rows(tmp_path):
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    shutil.copytree(
+        DBT_PROJECT_DIR.parent / "seeds" / "reference", tmp_path / "seeds" / "reference"
+    )
+    source = {"schema": "raw", "identifier": "case_events", "loaded_at_field": "loaded_at"}
+    manifest = {"sources": {"source.barometer_warehouse.cases.events": source}}
+    with duckdb.connect() as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.case_events (loaded_at timestamp)")
+        con.execute("insert into raw.case_events values ('2025-01-06 02:00')")
+        first = night_inputs(project, manifest, con)
+        assert night_inputs(project, manifest, con) == first
+        con.execute("insert into raw.case_events values ('2025-01-06 02:00')")  # same time
+        more_rows = night_inputs(project, manifest, con)
+        assert more_rows["sources"] != first["sources"]
+        con.execute("insert into raw.case_events values ('2025-01-07 02:00')")
+        newer = night_inputs(project, manifest, con)
+        assert newer["sources"] != more_rows["sources"]
+        assert newer["project"] == first["project"]
+        seed = next((tmp_path / "seeds" / "reference").glob("*.csv"))
+        seed.write_text(seed.read_text() + "\n")
+        edited_seed = night_inputs(project, manifest, con)["project"]
+        assert edited_seed != first["project"]
+        model = next((project / "models").rglob("*.sql"))
+        model.write_text(model.read_text() + "\n-- edited\n")
+        assert night_inputs(project, manifest, con)["project"] != edited_seed

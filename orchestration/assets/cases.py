@@ -84,15 +84,21 @@ def case_extracts(context: dg.AssetExecutionContext):
                 "the case tables from all extracts under the new key."
             )
         stamps, done, new = raw_cases.loaded_stamps(con), raw_cases.loaded_sha256s(con), []
+        same_stamp, same_sha256 = [], []
         for path in paths:
             if file_stamp(path) in stamps:
-                context.log.info(f"{path.name} was loaded before (same name, size and time)")
+                same_stamp.append(path.name)
                 continue
             extract = describe_extract(path)
             if extract.sha256 in done:
-                context.log.info(f"{path.name} was loaded before (same sha256): skipped")
+                same_sha256.append(path.name)
             else:
                 new.append(extract)
+        # One line each, not one event per file: a quiet night writes few events.
+        if same_stamp:
+            context.log.info(f"Loaded before (same name, size and time): {', '.join(same_stamp)}")
+        if same_sha256:
+            context.log.info(f"Loaded before (same sha256), skipped: {', '.join(same_sha256)}")
         loads = []
         con.execute("begin transaction")
         try:

@@ -9,17 +9,34 @@ docs: one import, parse and adapter a night (bench/RESULTS.md).
 
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping
 from graphlib import TopologicalSorter
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
+import duckdb
 
-from orchestration.automation.faults import disk_full_failure, is_disk_full
-from orchestration.engines import MARTS, Engine, engine_for
-from orchestration.settings import DBT_PROJECT_DIR, Settings
-from orchestration.transform.dbt_process import DbtNight, run_dbt_night
+# dagster-dbt declares the assets from the manifest alone and works without dbt-core (as for
+# dbt Fusion): hidden while it loads, dbt stays out of this process (about 1 s of imports), as
+# the night runs dbt in a child process of its own.
+_hidden = sys.modules.setdefault("dbt", None) is None
+from dagster_dbt import (  # noqa: E402
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtProject,
+    dbt_assets,
+)
+
+if _hidden:
+    del sys.modules["dbt"]
+
+from orchestration.automation.faults import disk_full_failure, is_disk_full  # noqa: E402
+from orchestration.engines import MARTS, Engine, engine_for  # noqa: E402
+from orchestration.engines.duckdb.warehouse import guarded_connection  # noqa: E402
+from orchestration.settings import DBT_PROJECT_DIR, Settings  # noqa: E402
+from orchestration.transform.dbt_process import DbtNight, night_inputs, run_dbt_night  # noqa: E402
 
 # The manifest is prepared once at set-up (`make` runs `dbt parse`), never per run.
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -97,7 +114,8 @@ def run_nightly_dbt(
 ) -> tuple[DbtNight, dict]:
     """The night's dbt process (the nodes picked in the UI, or all), with ``env`` on top of the
     settings' variables; its results and the manifest it built. ``changed_only``: a whole night
-    builds only what changed since the last one (transform/dbt_process.py)."""
+    builds only what changed since the last one, and starts no dbt process when nothing did
+    (transform/dbt_process.py)."""
     settings: Settings = context.resources.settings
     whole_night = changed_only and not context.is_subset
     night = run_dbt_night(
@@ -108,8 +126,11 @@ def run_nightly_dbt(
         docs=True,
         state_dir=settings.dbt_state_dir if whole_night else None,
         on_line=lambda line: settings.kill_point("dbt") if " OK created " in line else None,
+        inputs=_night_inputs(settings) if whole_night else None,
     )
-    if night.changed_only:
+    if night.skipped:
+        context.log.info(f"dbt did not run: {NOTHING_NEW}")
+    elif night.changed_only:
         context.log.info(
             f"dbt built what changed since the last night: {len(night.results)} nodes; "
             "the others are as that night left them"
@@ -122,6 +143,24 @@ def run_nightly_dbt(
         place = engine_for(settings).published_place()
         raise disk_full_failure(settings.warehouse_dir, full[-1], place)
     return night, json.loads((settings.dbt_target_dir / "manifest.json").read_text())
+
+
+NOTHING_NEW = (
+    "no source has new or fewer rows, and the project's files and variables are as at the last "
+    "night's build, whose models and dbt tests stand"
+)
+
+
+def _night_inputs(settings: Settings) -> dict | None:
+    """What tonight's build would read (transform/dbt_process.py), from the raw store; None
+    when it cannot say (a source table not yet created): then dbt decides, as without."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    config = {"memory_limit": settings.duckdb_memory_limit}
+    try:
+        with guarded_connection(Path(settings.warehouse_path), config) as con:
+            return night_inputs(DBT_PROJECT_DIR, manifest, con)
+    except duckdb.CatalogException:
+        return None
 
 
 def subset_selection(context: dg.AssetExecutionContext) -> list[str]:
@@ -147,11 +186,13 @@ def night_outputs(
     describe: Callable[[dg.AssetKey], dict],
 ):
     """One output per node dbt built, with ``describe``'s metadata (row count, preview) and its
-    dbt tests; after a build of what changed, one per node left as it was, marked so; then the
-    step's failure if the build failed (what did build is still recorded). In the graph's order,
-    as Dagster wants a step's outputs."""
+    dbt tests; after a build of what changed, one per node left as it was that a later step of
+    the run reads (the marts: their gates, publishing), marked so and not described again, as
+    its last materialization still describes it; then the step's failure if the build failed
+    (what did build is still recorded). In the graph's order, as Dagster wants a step's outputs."""
     tests = tests_by_model(night, manifest)
     results = {result.unique_id: result for result in night.results}
+    read_later = _read_after_this_step(context)
     for unique_id in graph_order(manifest):
         result = results.get(unique_id)
         key = translator.get_asset_spec(manifest, unique_id, dbt_project).key
@@ -169,16 +210,17 @@ def night_outputs(
                     "| dbt test | result |\n|---|---|\n"
                     + "\n".join(f"| {name} | {status} |" for name, status in model_tests)
                 )
-        elif result is None and night.built and night.changed_only:
+        elif result is None and night.built and night.changed_only and key in read_later:
             # Its sources have no newer rows and its code is as at the last build, so it is
             # current as it is: Dagster's memoization, what would be rebuilt the same is not.
+            # Its output still lets the gates and publishing downstream of it run.
             metadata = {
                 "unique_id": unique_id,
-                **describe(key),
                 "dbt_rebuilt": False,
-                "dbt_note": "Not rebuilt tonight: no newer rows in its sources and no change to "
-                "its code since the last night, whose dbt tests it passed.",
-            }
+                "dbt_note": (f"dbt did not run tonight: {NOTHING_NEW}." if night.skipped else
+                             "Not rebuilt tonight: no newer rows in its sources and no change to "
+                             "its code since the last night, whose dbt tests it passed."),
+            }  # fmt: skip
         else:
             continue
         yield dg.Output(
@@ -188,6 +230,18 @@ def night_outputs(
         )
     if not night.built:
         raise dg.Failure(description=failure_text(night, manifest))
+
+
+def _read_after_this_step(context: dg.AssetExecutionContext) -> set[dg.AssetKey]:
+    """This step's assets that a later step of the run reads: an asset or check of its own.
+    Dagster skips such a step when an output it reads is not yielded."""
+    graph = context.job_def.asset_layer.asset_graph
+    own = set(context.assets_def.keys)
+    return {
+        key
+        for key in context.selected_asset_keys
+        if graph.get(key).child_keys - own or graph.get(key).check_keys
+    }
 
 
 def graph_order(manifest: Mapping[str, Any]) -> list[str]:

@@ -80,16 +80,15 @@ def barometer_extract(context: dg.AssetExecutionContext):
         candidates = [
             raw_store.Candidate(f.path, f.source_uri, raw_store.file_sha256(f.path)) for f in found
         ]
-        changed, current = [], {}
+        changed, current, unchanged = [], {}, []
         for candidate in candidates:
             current[candidate.source_file] = raw_store.unchanged_load(con, candidate)
             if current[candidate.source_file]:
-                context.log.info(
-                    f"{candidate.source_file} is unchanged since its last load "
-                    f"(sha256 {candidate.sha256[:12]}): skipped"
-                )
+                unchanged.append(f"{candidate.source_file} (sha256 {candidate.sha256[:12]})")
             else:
                 changed.append(candidate)
+        if unchanged:  # one line, not one event per file: a quiet night writes few events
+            context.log.info(f"Unchanged since their last load, skipped: {', '.join(unchanged)}")
 
         # Archive and parse every changed file before loading any, so a file that cannot be
         # read at all lands nothing, while its bytes are kept.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import dagster as dg
 import duckdb
 
+from orchestration.assets.dbt import BUILT
 from orchestration.automation.alerting import failure_reason
 from orchestration.engines import engine_for
 from orchestration.settings import Settings
@@ -75,26 +76,25 @@ def _dbt_lines(result: dg.ExecuteInProcessResult, settings: Settings) -> list[st
     ]
     if not models:
         return []
+    # A model left as it was is materialized only when a later step reads it: count them all
+    # from the project as the night's dbt process last parsed it.
+    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
+    kinds = [node["resource_type"] for node in manifest["nodes"].values()]
+    total = sum(kind in BUILT for kind in kinds)
     rebuilt = sum(m["dbt_rebuilt"].value for m in models)
     tests = sum(m["dbt_tests_passed"].value for m in models if "dbt_tests_passed" in m)
     if rebuilt == 0:
         return [
-            f"dbt: no model changed since the last night; their {_data_tests(settings)} tests "
+            f"dbt: no model changed since the last night; their {kinds.count('test')} tests "
             "passed then."
         ]
-    if rebuilt < len(models):
+    if rebuilt < total:
         return [
-            f"dbt: {rebuilt} of {len(models)} models rebuilt and {tests} of their tests passed; "
-            f"the other {len(models) - rebuilt} had no change since the last night, whose tests "
+            f"dbt: {rebuilt} of {total} models rebuilt and {tests} of their tests passed; "
+            f"the other {total - rebuilt} had no change since the last night, whose tests "
             "they passed."
         ]
     return [f"dbt: all {rebuilt} models rebuilt; {tests} tests passed."]
-
-
-def _data_tests(settings: Settings) -> int:
-    """The dbt data tests of the project as the night's dbt process last parsed it."""
-    manifest = json.loads((settings.dbt_target_dir / "manifest.json").read_text())
-    return sum(node["resource_type"] == "test" for node in manifest["nodes"].values())
 
 
 def failure_lines(result: dg.ExecuteInProcessResult) -> list[str]:

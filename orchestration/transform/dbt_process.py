@@ -13,11 +13,18 @@ downstream of a source with newer rows, by ``dbt source freshness``) and ``state
 recorded with the state; a change there, a failed freshness query or no state means a whole
 build.
 
+The night's own process decides first whether the child must run at all (``nothing_new``):
+when the project's files, the variables, every source's newest row and row count are as the
+recorded build found them, and no erasure asked for a rebuild, dbt would select nothing, and
+its import, parse and freshness queries (about 3 s) are skipped with the child.
+
     python -m orchestration.transform.dbt_process TARGET_PATH DOCS(yes|no) STATE_DIR|- DBT_ARG...
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -25,10 +32,12 @@ import signal
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
+
+import yaml
 
 # The build's own results: `dbt docs generate` writes a run_results.json of its own after it.
 BUILD_RESULTS = "build_results.json"
@@ -53,6 +62,10 @@ STATE_FILES = ("manifest.json", "sources.json", "variables.json")
 # them, which no source's freshness would select. A successful build replaces the state, and so
 # clears the list.
 REBUILD_FILE = "rebuild_downstream.txt"
+# What the night's own process found before the build (``night_inputs``): the project's files
+# and the sources' newest rows. Handed to the child in the target folder, recorded with the
+# state by a successful build, compared by the next night before it starts the child.
+INPUTS_FILE = "night_inputs.json"
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,8 @@ class DbtNight:
     # as that build left it. Else why the whole project was built (None: no state was kept).
     changed_only: bool = False
     whole_build_reason: str | None = None
+    # Nothing was new since the recorded build: the child did not run (``nothing_new``).
+    skipped: bool = False
 
     @property
     def built(self) -> bool:
@@ -92,16 +107,23 @@ def run_dbt_night(
     echo: TextIO | None = None,
     state_dir: Path | None = None,
     on_line: Callable[[str], None] | None = None,
+    inputs: dict | None = None,
 ) -> DbtNight:
     """Run the child in ``project_dir``; dbt's console lines are echoed as they come, to
     ``echo`` or else to this moment's ``sys.stdout`` (pytest and Dagster swap it).
     ``state_dir``: build only what changed since the build recorded there, and record
-    this one (a build of nodes picked by hand passes none: it records nothing). ``on_line``
-    sees each line too (the tests' kill point inside the build)."""
+    this one (a build of nodes picked by hand passes none: it records nothing); with
+    ``inputs`` (``night_inputs``), recorded with it, and no child at all when nothing is new.
+    ``on_line`` sees each line too (the tests' kill point inside the build)."""
     echo = echo or sys.stdout
+    recording = state_dir is not None and inputs is not None
+    if recording and nothing_new(state_dir, target_path, inputs, env, docs):
+        return DbtNight([], 0, "", changed_only=True, skipped=True)
     target_path.mkdir(parents=True, exist_ok=True)
-    for stale in (BUILD_RESULTS, DOCS_PAGE, NIGHT_FILE, "sources.json"):  # never mistake a
-        (target_path / stale).unlink(missing_ok=True)  # former night's for this one's
+    for stale in (BUILD_RESULTS, DOCS_PAGE, NIGHT_FILE, "sources.json", INPUTS_FILE):  # never
+        (target_path / stale).unlink(missing_ok=True)  # mistake a former night's for this one's
+    if recording:
+        (target_path / INPUTS_FILE).write_text(json.dumps(inputs))
     state = str(state_dir) if state_dir else "-"
     command = [sys.executable, "-m", __name__, str(target_path), "yes" if docs else "no", state]
     command += args
@@ -151,6 +173,45 @@ def _node_results(run_results: dict) -> list[NodeResult]:
         NodeResult(r["unique_id"], r["status"], r["execution_time"], r.get("message"))
         for r in run_results["results"]
     ]
+
+
+def night_inputs(project_dir: Path, manifest: dict, con) -> dict:
+    """What a build reads besides the variables: a digest of the project's files (with dbt's
+    version), and each source's newest ``loaded_at_field`` and row count in the raw store
+    (``con``, DuckDB), by the sources of ``manifest``. Taken before the build, so a change
+    while it runs shows the next night."""
+    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+    config = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
+    folders = [project_dir, *(project_dir / folder for folder in config.get("seed-paths", []))]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).parts
+            if path.is_file() and relative[0] not in ("target", "logs", "dbt_packages"):
+                digest.update(f"{path.relative_to(project_dir.parent)}\0".encode())
+                digest.update(path.read_bytes())
+    sources = {}
+    for unique_id, source in sorted(manifest["sources"].items()):
+        newest = source.get("loaded_at_field") or "null"
+        table = f'"{source["schema"]}"."{source["identifier"]}"'
+        row = con.execute(f"select max({newest})::varchar, count(*) from {table}").fetchall()
+        sources[unique_id] = list(row[0])
+    return {"project": digest.hexdigest(), "sources": sources}
+
+
+def nothing_new(
+    state_dir: Path, target_path: Path, inputs: dict, env: dict[str, str], docs: bool
+) -> bool:
+    """Whether a build of what changed since the build recorded in ``state_dir`` would select
+    nothing: the same project files, variables and source rows, no model to rebuild after an
+    erasure, and that build's manifest (and docs) still in ``target_path`` for the steps after."""
+    needed = [state_dir / name for name in (*STATE_FILES, INPUTS_FILE)]
+    needed += [target_path / name for name in ("manifest.json", *([DOCS_PAGE] if docs else []))]
+    if not all(path.exists() for path in needed) or (state_dir / REBUILD_FILE).exists():
+        return False
+    recorded = json.loads((state_dir / "variables.json").read_text())
+    if recorded != _state_variables(env):
+        return False
+    return json.loads((state_dir / INPUTS_FILE).read_text()) == inputs
 
 
 def main(argv: list[str]) -> int:
@@ -234,13 +295,15 @@ def _record_state(target: Path, state_dir: Path) -> None:
     new.mkdir(parents=True)
     for name in ("manifest.json", "sources.json"):
         shutil.copyfile(target / name, new / name)
+    if (target / INPUTS_FILE).exists():
+        shutil.copyfile(target / INPUTS_FILE, new / INPUTS_FILE)
     (new / "variables.json").write_text(json.dumps(_state_variables()))
     shutil.rmtree(state_dir, ignore_errors=True)
     new.rename(state_dir)
 
 
-def _state_variables() -> dict[str, str | None]:
-    return {name: os.environ.get(name) for name in STATE_VARIABLES}
+def _state_variables(env: Mapping[str, str] = os.environ) -> dict[str, str | None]:
+    return {name: env.get(name) for name in STATE_VARIABLES}
 
 
 if __name__ == "__main__":
