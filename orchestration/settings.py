@@ -157,7 +157,8 @@ class Settings:
     def page_url(self, page: Path) -> str:
         """A page under report/ or docs/ as `make dev` serves it (orchestration/ui/pages.py): a
         browser opens no file:// link from a web page such as the Dagster UI."""
-        relative = page.resolve().relative_to(self.warehouse_dir.resolve())
+        # By name, not resolved: report/ and docs/dbt/ are links into the night's generation.
+        relative = Path(os.path.abspath(page)).relative_to(os.path.abspath(self.warehouse_dir))
         return f"http://127.0.0.1:{self.pages_port}/{quote(relative.as_posix())}"
 
     @property
