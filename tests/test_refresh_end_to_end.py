@@ -184,7 +184,9 @@ def test_the_refresh_command_ends_with_the_report_and_the_docs(published_copy, c
     assert "dbt" in log_text and "STEP_SUCCESS" in log_text and "\x1b" not in log_text
     assert oct(log.stat().st_mode & 0o777) == "0o600"
     assert "  Build the models and run their tests (dbt) ... done in " in out
-    assert "  Publish the marts ... done in " in out
+    assert "  Write tonight's marts for publishing ... done in " in out
+    assert "  Switch readers to tonight's marts and pages, all at once ... done in " in out
+    assert "Warning: The backups in " in out  # beside the warehouse, on its disk
     assert "Nightly refresh succeeded" in out
     assert re.search(
         r"^Quality checks: \d+ passed, 0 failed \(13 on the same rows as an earlier run, "

@@ -23,9 +23,11 @@ STEP_WORDS = {
     "dbt_warehouse": "Build the models and run their tests (dbt)",
     "marts_quality": "Check the marts (Great Expectations)",
     "case_disclosure": "Check that no small case cell is published",
-    "serving": "Publish the marts",
+    "serving": "Write tonight's marts for publishing",
     "report": "Write the report page",
-    "docs__dbt": "Publish the dbt docs",
+    "docs__dbt": "Write the dbt docs",
+    "published": "Switch readers to tonight's marts and pages, all at once",
+    "backup": "Back up the raw layer and verify the backup",
 }
 ENDINGS = {
     dg.DagsterEventType.STEP_SUCCESS: "done",

@@ -11,6 +11,7 @@ import duckdb
 from orchestration.assets.dbt import BUILT
 from orchestration.automation.alerting import failure_reason
 from orchestration.engines import engine_for
+from orchestration.raw.backup import same_disk_warning
 from orchestration.settings import Settings
 
 
@@ -55,6 +56,10 @@ def run_summary(result: dg.ExecuteInProcessResult, settings: Settings, seconds: 
     quality_docs = settings.quality_docs_dir / "index.html"
     if quality_docs.exists():
         lines.append(f"Data quality docs: {quality_docs}")
+    # The one warning an operator must see every night, not only in the log.
+    same_disk = same_disk_warning(settings) if result.success else None
+    if same_disk:
+        lines.append(f"Warning: {same_disk}.")
     if settings.uses_default_pseudonym_key:
         lines.append(
             "Pseudonym key: the development key, fine for sample data, never for real data."
