@@ -17,12 +17,11 @@ from test_postgres_night import contents
 
 from orchestration.assets.publish import MART_TABLES
 from orchestration.cli import main
-from orchestration.engines.duckdb.engine import DBT_MANIFEST
 from orchestration.engines.duckdb.warehouse import open_warehouse
 from orchestration.engines.postgres import publish
 from orchestration.engines.postgres.server import session
 from orchestration.publish.publication import tonights_publication
-from orchestration.publish.serving_metadata import read_table_docs
+from orchestration.publish.serving_metadata import DBT_MANIFEST, read_table_docs
 from orchestration.settings import PROJECT_ROOT
 
 PLAIN = "night_without_rights"  # a login that may neither create schemas nor roles

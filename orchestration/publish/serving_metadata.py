@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +22,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from orchestration.settings import DBT_PROJECT_DIR
+
 # Arrow metadata keys. ``description`` is what pyarrow-based readers (pandas, Polars) look for;
 # the key is named in the file-level metadata so a reader need not guess.
+# The manifest prepared at set-up (`barometer prepare`), as dagster-dbt reads it.
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 DESCRIPTION = "description"
 PRIMARY_KEY = "primary_key"
 # Streamed in batches so a large mart never sits in memory whole.
@@ -149,3 +153,14 @@ def undocumented(docs: Mapping[str, TableDoc], tables: Iterable[str]) -> list[st
         gaps += [f"{table}: no primary key"] * (not doc.primary_key)
         gaps += [f"{table}.{c}: no description" for c, text in doc.columns.items() if not text]
     return gaps
+
+
+def published_docs(
+    schema: str, tables: Iterable[str], warn: Callable[[str], None]
+) -> dict[str, TableDoc]:
+    """The docs BI tools show beside each published table and column, on every engine; each
+    gap is warned about, never a reason not to publish."""
+    docs = read_table_docs(DBT_MANIFEST, schema)
+    for gap in undocumented(docs, tables):
+        warn(f"Published without a description or key: {gap}")
+    return docs

@@ -18,11 +18,8 @@ from orchestration.engines.duckdb.publish import publish_schema
 from orchestration.engines.duckdb.warehouse import guarded_connection, warehouse_identity
 from orchestration.publish import generation
 from orchestration.publish.publication import previous_published_at, tonights_publication
-from orchestration.publish.serving_metadata import read_table_docs, undocumented
-from orchestration.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
-
-# Prepared at set-up (`barometer prepare`), as dagster-dbt reads it when the definitions load.
-DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+from orchestration.publish.serving_metadata import published_docs
+from orchestration.settings import PROJECT_ROOT, Settings
 
 
 class DuckDBEngine(Engine):
@@ -71,9 +68,7 @@ class DuckDBEngine(Engine):
         self, settings: Settings, tables: list[str], log: dg.DagsterLogManager
     ) -> Published:
         # What BI tools show beside each table and column: the dbt YAML, through the manifest.
-        docs = read_table_docs(DBT_MANIFEST, MARTS)
-        for gap in undocumented(docs, tables):
-            log.warning(f"Published without a description or key: {gap}")
+        docs = published_docs(MARTS, tables, log.warning)
         with self._connection() as con:
             # Compared before the swap: afterwards the previous publication is gone.
             changes = copenhagen_changes(

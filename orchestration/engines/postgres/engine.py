@@ -27,7 +27,6 @@ from pydantic import PrivateAttr
 
 from orchestration.engines import MARTS, Engine, Published
 from orchestration.engines.duckdb.data_changes import copenhagen_changes
-from orchestration.engines.duckdb.engine import DBT_MANIFEST
 from orchestration.engines.duckdb.warehouse import open_warehouse
 from orchestration.engines.postgres import publish
 from orchestration.engines.postgres.copy_back import copy_schema
@@ -35,7 +34,7 @@ from orchestration.engines.postgres.raw import copy_raw_tables
 from orchestration.engines.postgres.server import ServerError, connect, night_lock, where
 from orchestration.publish import generation
 from orchestration.publish.publication import PUBLICATION_TABLE, tonights_publication
-from orchestration.publish.serving_metadata import read_table_docs, undocumented
+from orchestration.publish.serving_metadata import published_docs
 from orchestration.settings import PROJECT_ROOT, Settings
 from orchestration.transform.dbt_process import DOCS_PAGE
 
@@ -156,9 +155,8 @@ class PostgresEngine(Engine):
     def publish(
         self, settings: Settings, tables: list[str], log: dg.DagsterLogManager
     ) -> Published:
-        docs = read_table_docs(DBT_MANIFEST, MARTS)
-        for gap in undocumented(docs, tables):
-            log.warning(f"Published without a description or key: {gap}")
+        # What BI tools show beside each table and column: the dbt YAML, through the manifest.
+        docs = published_docs(MARTS, tables, log.warning)
         with self._faults():
             with open_warehouse(settings.warehouse_path) as con:
                 # The night's files and years come from the raw store, as on DuckDB.
