@@ -18,8 +18,9 @@ from orchestration.automation.alerting import (
 from orchestration.automation.freshness import freshness_checks, freshness_sensor
 from orchestration.automation.schedules import nightly_refresh, nightly_refresh_schedule
 from orchestration.automation.sensors import barometer_drop_folder
-from orchestration.engines import Engine, engine_for
-from orchestration.engines.duckdb.warehouse import WarehouseResource
+from orchestration.engines import engine_for
+from orchestration.engines.base import Engine
+from orchestration.engines.duckdb.resource import WarehouseResource
 from orchestration.privacy import make_umask_private
 from orchestration.quality.checks import disclosure_checks, suite_checks
 from orchestration.quality.suites import load_suites

@@ -3,6 +3,8 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from orchestration.automation.nothing_new import remember
+from orchestration.engines.duckdb.resource import NIGHTLY_JOB
 from orchestration.publish.publication import git_commit
 from orchestration.raw.backup import BackupError, same_disk_warning, write_backup
 from orchestration.settings import PROJECT_ROOT, Settings
@@ -33,6 +35,10 @@ def backup(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     if warning:
         context.log.warning(warning)
     context.log.info(f"Backed up to {made.path}")
+    run = context.dagster_run
+    if run.job_name == NIGHTLY_JOB and not run.asset_selection:
+        # The last step of a whole night that went well: the next night compares with it.
+        remember(settings, run.run_id, made.path)
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(made.path)),

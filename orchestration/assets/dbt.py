@@ -33,8 +33,9 @@ if _hidden:
     del sys.modules["dbt"]
 
 from orchestration.automation.faults import disk_full_failure, is_disk_full  # noqa: E402
-from orchestration.engines import MARTS, Engine, engine_for  # noqa: E402
-from orchestration.engines.duckdb.warehouse import guarded_connection  # noqa: E402
+from orchestration.engines import MARTS, engine_for  # noqa: E402
+from orchestration.engines.base import Engine  # noqa: E402
+from orchestration.engines.duckdb.resource import guarded_connection  # noqa: E402
 from orchestration.settings import DBT_PROJECT_DIR, Settings  # noqa: E402
 from orchestration.transform.dbt_process import DbtNight, night_inputs, run_dbt_night  # noqa: E402
 

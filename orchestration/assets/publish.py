@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.automation.faults import disk_faults
-from orchestration.engines import Engine
+from orchestration.engines.base import Engine
 from orchestration.privacy import open_to_readers
 from orchestration.publish import generation
 from orchestration.settings import Settings

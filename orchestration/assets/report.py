@@ -8,7 +8,7 @@ they see, and a failed night leaves the last good night's pages as they were.
 import dagster as dg
 
 from orchestration.automation.faults import disk_faults
-from orchestration.engines import Engine
+from orchestration.engines.base import Engine
 from orchestration.publish import generation
 from orchestration.publish.publication import published_at
 from orchestration.reporting import build_report

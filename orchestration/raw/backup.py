@@ -23,7 +23,6 @@ from pathlib import Path
 import duckdb
 
 from orchestration.privacy import make_private
-from orchestration.raw.erasure import reapply_erasures
 from orchestration.settings import Settings
 
 MANIFEST = "manifest.json"
@@ -242,6 +241,10 @@ def restore(settings: Settings, backup: Path | None = None, force: bool = False)
     tables, verified against the manifest, and the landing archive. A healthy warehouse is only
     replaced with ``force``; the file replaced is kept beside it, never deleted. The dbt state
     record is removed, so the next night builds every model from the restored raw tables."""
+    # Here, not at the top: the erasures read the case parser's tables (pyarrow), which every
+    # `barometer refresh` would otherwise import before it knows whether a run starts.
+    from orchestration.raw.erasure import reapply_erasures
+
     started = datetime.now(UTC)
     backup = backup or newest_backup(settings.backup_dir)
     if backup is None:

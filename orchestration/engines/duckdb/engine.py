@@ -12,10 +12,12 @@ import dagster as dg
 import pandas as pd
 
 from orchestration.assets.previews import table_metadata
-from orchestration.engines import MARTS, Engine, Published
+from orchestration.engines import MARTS
+from orchestration.engines.base import Engine, Published
 from orchestration.engines.duckdb.data_changes import copenhagen_changes
 from orchestration.engines.duckdb.publish import publish_schema
-from orchestration.engines.duckdb.warehouse import guarded_connection, warehouse_identity
+from orchestration.engines.duckdb.resource import guarded_connection
+from orchestration.engines.duckdb.warehouse import warehouse_identity
 from orchestration.publish import generation
 from orchestration.publish.publication import previous_published_at, tonights_publication
 from orchestration.publish.serving_metadata import published_docs

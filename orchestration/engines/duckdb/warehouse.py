@@ -3,8 +3,9 @@
 ``warehouse.duckdb`` holds the only copy of the raw history. So a refresh takes an exclusive lock
 (``refresh.lock`` beside it) for its whole run, a second refresh stops before touching anything,
 and a file DuckDB cannot open (held by another program, truncated, damaged) is reported as such
-and left exactly as it is: never deleted, never rebuilt. Knows DuckDB and Dagster's resource
-life cycle, nothing of the assets.
+and left exactly as it is: never deleted, never rebuilt. Knows DuckDB, nothing of the assets,
+and imports no Dagster: ``barometer refresh`` takes the lock and checks the file before it
+knows whether a run starts. The run's resource is ``resource.py``.
 """
 
 from __future__ import annotations
@@ -14,23 +15,15 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
-import dagster as dg
 import duckdb
-import pandas as pd
-from dagster_duckdb import DuckDBResource
 from duckdb import DuckDBPyConnection
-from pydantic import PrivateAttr
 
-from orchestration.automation.faults import disk_faults
-from orchestration.automation.leftovers import sweep
-from orchestration.privacy import secure_warehouse
 from orchestration.raw.backup import newest_backup
 
 LOCK_NAME = "refresh.lock"
-NIGHTLY_JOB = "nightly_refresh"  # automation/schedules.py
 _HELD: set[Path] = set()  # locks this process holds: the CLI takes it, then the job's resource
 _LOCK_HELD_BY = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 _HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers, before the blocks
@@ -169,63 +162,3 @@ def open_warehouse(database: Path, config: dict | None = None) -> Iterator[DuckD
         yield con
     finally:
         con.close()
-
-
-class WarehouseResource(DuckDBResource):
-    """The ``duckdb`` resource of the refresh: it holds the refresh lock from the run's start to
-    its end (the job runs in one process, so resources live as long as the run), checks the file
-    opens before any step, removes what a killed night left (automation/leftovers.py) at the
-    start of the nightly job, and names the fault when a connection cannot be made. Unlike
-    ``DuckDBResource`` it does not retry for minutes on a lock or a damaged file."""
-
-    # Where the backups are (a lost warehouse names the newest) and who may read the published
-    # files (privacy.py): the warehouse folder is made private at the start of every night.
-    backup_dir: str
-    reader_group: str | None = None
-    # What readers are shown on this engine (engines.published_place), for the fault's words.
-    published: str = "serving.duckdb"
-    _guard: ExitStack | None = PrivateAttr(default=None)
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        database = Path(self.database)
-        self._guard = ExitStack()
-        self._guard.enter_context(refresh_lock(database.parent))
-        try:
-            check_not_lost(database, Path(self.backup_dir))
-            secure_warehouse(database.parent, self.reader_group)
-            check_opens(database, self.connection_config)
-            run = context.dagster_run
-            # The nightly job runs every step in this one process: its start is the night's.
-            if run is not None and run.job_name == NIGHTLY_JOB:
-                with self.get_connection() as con:
-                    for path in sweep(database.parent, con):
-                        context.log.info(f"Removed what a killed night left: {path}")
-        except BaseException:
-            self._guard.close()
-            raise
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._guard is not None:
-            self._guard.close()
-
-    def frame(self, query: str) -> pd.DataFrame:
-        """A query's result as pandas (the quality checks' batches)."""
-        with self.get_connection() as con:
-            return con.execute(query).df()
-
-    @contextmanager
-    def get_connection(self) -> Iterator[DuckDBPyConnection]:
-        with guarded_connection(Path(self.database), self.connection_config, self.published) as con:
-            yield con
-
-
-@contextmanager
-def guarded_connection(
-    database: Path, config: dict | None = None, published: str = "serving.duckdb"
-) -> Iterator[DuckDBPyConnection]:
-    """``open_warehouse``, and a full disk named as such while the connection is in use
-    (``published``: what readers are shown on the engine, for the fault's words)."""
-    with open_warehouse(database, config) as con:
-        # Waiting 30 s frees no disk: fail the night at once, saying what to do.
-        with disk_faults(database.parent, published):
-            yield con

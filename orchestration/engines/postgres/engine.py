@@ -25,7 +25,8 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn
 from pydantic import PrivateAttr
 
-from orchestration.engines import MARTS, Engine, Published
+from orchestration.engines import MARTS
+from orchestration.engines.base import Engine, Published
 from orchestration.engines.duckdb.data_changes import copenhagen_changes
 from orchestration.engines.duckdb.warehouse import open_warehouse
 from orchestration.engines.postgres import publish
