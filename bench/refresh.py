@@ -1,12 +1,13 @@
 """Benchmark of a night with nothing new on the embedded data (not a test): ``make bench``.
 
-A = a repeat ``barometer refresh`` (the whole nightly job, nothing new to load), B = its floor:
+A = a repeat ``barometer refresh`` (nothing new to load: it starts no run), B = its floor:
 ``bench/nothing_new_floor.py``, exactly the checks that decide that nothing is new, in a process
 of its own as the refresh is. After a warm-up night that builds the warehouse they run
 interleaved, A, B, A, B…, in this one process tree, so that a machine whose load drifts weighs
 on both alike. Printed: the medians with min and max, the ratio A ÷ B with its spread (of the
-pairs), the machine's load averages before and after, and the last refresh by Dagster step
-(from the run's event log) with the number of events it wrote.
+pairs), the machine's load averages before and after, and one more such night part by part:
+by Dagster step (from the run's event log, with the number of events it wrote) when it started
+a run (an earlier checkout, ``--root``), else by function under cProfile.
 
     python bench/refresh.py [--repeats 5] [--root CHECKOUT] [--results bench/RESULTS.md]
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pstats
 import re
 import shutil
 import statistics
@@ -59,6 +61,45 @@ def step_profile(run_id: str, dagster_home: Path) -> tuple[dict[str, float], int
         return seconds, len(records)
 
 
+# The parts of a night that starts no run, by the function doing each (cumulative seconds).
+PARTS = [
+    ("the lock and the warehouse file's checks",
+     "engines/duckdb/warehouse.py", ("check_not_lost", "check_opens")),
+    ("decision: settings, code and publication digests",
+     "automation/nothing_new.py", ("_surroundings",)),
+    ("decision: exports hashed, case extracts' stamps",
+     "automation/nothing_new.py", ("_all_loaded",)),
+    ("decision: each dbt source's newest row and count",
+     "transform/dbt_process.py", ("night_inputs",)),
+    ("decision: dbt's record compared", "transform/dbt_process.py", ("nothing_new",)),
+    ("telling Dagster (its import, the instance, two observations) and the console",
+     "orchestration/cli.py", ("_nothing_new",)),
+]  # fmt: skip
+
+
+def function_profile(command: list[str], env: dict, cwd: Path) -> list[tuple[str, float]]:
+    """One more run of ``command`` under cProfile: seconds by part (PARTS), with what the
+    command's own code does not account for (process start, its imports) and the rest."""
+    stats_file = cwd / ".bench-refresh.prof"
+    script = shutil.which(command[0]) or command[0]
+    timed([sys.executable, "-m", "cProfile", "-o", str(stats_file), script, *command[1:]], env, cwd)
+    stats = pstats.Stats(str(stats_file)).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
+    stats_file.unlink()
+
+    def seconds(path_end: str, names: tuple[str, ...]) -> float:
+        return sum(v[3] for (f, _, n), v in stats.items() if f.endswith(path_end) and n in names)
+
+    total = max(v[3] for v in stats.values())
+    command_main = seconds("orchestration/cli.py", ("main",))
+    parts = [(label, seconds(path, names)) for label, path, names in PARTS]
+    return [
+        ("process start and the command's imports", total - command_main),
+        *parts,
+        ("the rest of the command", command_main - sum(s for _, s in parts)),
+        ("**whole night, under cProfile**", total),
+    ]
+
+
 def spread(values: list[float], digits: int = 2) -> str:
     return (
         f"{statistics.median(values):.{digits}f} "
@@ -97,14 +138,34 @@ def main() -> None:
     timed(refresh, env, root)  # warm-up: the first night builds the warehouse
     timed(floor, env, root)  # and proves that nothing is new after it
     load_before = load()
-    refreshes, floors, run_id = [], [], None
+    refreshes, floors, outputs = [], [], []
     for _ in range(args.repeats):
         seconds, out = timed(refresh, env, root)
         refreshes.append(seconds)
-        run_id = re.search(r"\(run ([0-9a-f-]{36})\)", out).group(1)
+        outputs.append(out)
         floors.append(timed(floor, env, root)[0])
     load_after = load()
-    steps, events = step_profile(run_id, dagster_home)
+    if "no run was started" in outputs[-1]:
+        profile = [
+            "One more such night, part by part under cProfile (which slows Python's own work "
+            "more than imports and I/O):",
+            "",
+            "| part | s |",
+            "|---|---:|",
+            *[f"| {part} | {s:.2f} |" for part, s in function_profile(refresh, env, root)],
+        ]
+    else:
+        run_id = re.search(r"\(run ([0-9a-f-]{36})\)", outputs[-1]).group(1)
+        steps, events = step_profile(run_id, dagster_home)
+        profile = [
+            f"The last refresh by Dagster step ({events} events written):",
+            "",
+            "| step | s |",
+            "|---|---:|",
+            *[f"| {step} | {s:.2f} |" for step, s in sorted(steps.items(), key=lambda i: -i[1])],
+            f"| outside the steps (process start, imports, run set-up and tear-down, summary) "
+            f"| {refreshes[-1] - sum(steps.values()):.2f} |",
+        ]
 
     ratios = [a / b for a, b in zip(refreshes, floors, strict=True)]
     ratio = statistics.median(refreshes) / statistics.median(floors)
@@ -128,13 +189,7 @@ def main() -> None:
         f"| **A ÷ B** (≤ {TARGET}) | **{ratio:.1f}** {'met' if ratio <= TARGET else 'MISSED'}; "
         f"pairs {spread(ratios, 1)} | {', '.join(f'{r:.1f}' for r in ratios)} |",
         "",
-        f"The last refresh by Dagster step ({events} events written):",
-        "",
-        "| step | s |",
-        "|---|---:|",
-        *[f"| {step} | {s:.2f} |" for step, s in sorted(steps.items(), key=lambda i: -i[1])],
-        f"| outside the steps (process start, imports, run set-up and tear-down, summary) "
-        f"| {refreshes[-1] - sum(steps.values()):.2f} |",
+        *profile,
     ]
     text = "\n".join(lines)
     print(text)

@@ -136,6 +136,10 @@ def _published_link_gone(settings: Settings) -> None:
     settings.serving_path.unlink()
 
 
+def _quality_docs_gone(settings: Settings) -> None:
+    shutil.rmtree(settings.quality_docs_dir)
+
+
 def _backup_gone(settings: Settings) -> None:
     shutil.rmtree(record.nothing_new(settings).backup)
 
@@ -165,6 +169,7 @@ def _night_started(settings: Settings) -> None:
         _new_export,
         _export_gone,
         _published_link_gone,
+        _quality_docs_gone,
         _backup_gone,
         _dbt_record_gone,
         _erased_between_nights,

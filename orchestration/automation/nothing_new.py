@@ -128,7 +128,14 @@ def _surroundings(settings: Settings) -> dict:
         "settings": _digest(json.dumps(values, sort_keys=True).encode()),
         "code": _digest(*_files(CODE)),
         "published": generation.name if generation else None,
-        "links": [(settings.warehouse_dir / path).exists() for path in PUBLISHED_PATHS],
+        # What readers open: the generation's links, and the gates' Data Docs beside them.
+        "pages": [
+            path.exists()
+            for path in (
+                *(settings.warehouse_dir / relative for relative in PUBLISHED_PATHS),
+                settings.quality_docs_dir / "index.html",
+            )
+        ],
     }
 
 
