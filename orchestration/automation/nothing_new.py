@@ -3,13 +3,14 @@
 A night that finds every barometer export and case extract already loaded, the raw layer as the
 last build read it, and the code, settings, published generation and backup as the last good
 night left them would load nothing, rebuild nothing, keep every gate's verdict and publish what
-is published. So it starts no Dagster run at all (imports, run set-up and the events of ten
-steps that change nothing: about 20 times what deciding costs, bench/refresh.py):
+is published. So it starts no Dagster run at all (imports, run set-up and the events of eleven
+steps that change nothing: over 30 times what deciding costs, bench/RESULTS.md):
 ``barometer refresh`` and the 02:00 schedule ask ``nothing_new`` first.
 
-The last step of every whole night (assets/backup.py) writes the record compared with; the
-start of every night, an erasure and a restore remove it. So only a night that ended well
-counts, and a night that failed after loading or building something is run again in full.
+The last step of every whole night (assets/backup.py) writes the record compared with, and the
+start of every night removes it: only a night that ended well counts, and a night that failed
+after loading or building something is run again in full. An erasure or a restore between
+nights leaves dbt's record saying so (a rebuild list, or no record), which is compared too.
 Free of Dagster and pandas: it costs what the checks cost.
 """
 
@@ -96,7 +97,7 @@ def nothing_new(settings: Settings) -> GoodNight | None:
                 DBT_PROJECT_DIR, json.loads(manifest.read_text()), con
             )
             (identity,) = con.execute("select id from main.warehouse_identity").fetchone()
-    except (OSError, ValueError, duckdb.Error):
+    except (OSError, ValueError, TypeError, duckdb.Error):
         return None
     env = {**os.environ, **settings.subprocess_env(), "BAROMETER_WAREHOUSE_ID": identity}
     built = dbt_process.nothing_new(
