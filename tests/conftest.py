@@ -23,10 +23,11 @@ pytest_plugins = ["loopback", "postgres"]
 SAMPLE_EXPORTS = PROJECT_ROOT / "seeds" / "barometer"
 
 # -- pytest-xdist (make test: -n auto --dist loadfile) -------------------------------------------
-# Each test file is one unit of work for one worker, so its module fixtures are built once; the
-# files below share a unit because a session fixture of theirs is one thing (one PostgreSQL
-# server and its night, kept in step by the tests in their order; the local accounts, made and
-# removed once). Every worker has its own `published` night.
+# Each test file is one unit of work for one worker, so its module fixtures are built once, and
+# test_privacy's local accounts (one set on the machine) are made and removed by one worker.
+# The files below share a unit: one PostgreSQL server and its night serve them all, kept in step
+# by the tests in their order. Every worker has its own `published` night. Other --dist modes
+# split files across workers: they build these fixtures twice and race on the accounts.
 WORKER_GROUPS = {
     "tests/test_engine_parity.py": "postgres",
     "tests/test_postgres_engine.py": "postgres",
