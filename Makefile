@@ -24,8 +24,10 @@ export DAGSTER_DISABLE_TELEMETRY := true
 refresh: $(MANIFEST)
 	$(BIN)/barometer refresh
 
+# On every core (pytest-xdist): each test file is one worker's unit of work, the dearest first
+# (tests/conftest.py), and the 15 slowest tests named at the end; `pytest` alone is one process.
 test: $(MANIFEST) $(CHROMIUM) $(POSTGRES_INITDB)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile --durations=15
 
 # The Dagster UI on 127.0.0.1:3000 and the night's pages on BAROMETER_PAGES_PORT (3001), until
 # Ctrl-C stops both within seconds (docs/operations.md).

@@ -1,5 +1,7 @@
 """Shared fixtures: a prepared dbt manifest, isolated warehouse folders and one real refresh."""
 
+import fcntl
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,12 +22,82 @@ pytest_plugins = ["loopback", "postgres"]
 
 SAMPLE_EXPORTS = PROJECT_ROOT / "seeds" / "barometer"
 
+# -- pytest-xdist (make test: -n auto --dist loadfile) -------------------------------------------
+# Each test file is one unit of work for one worker, so its module fixtures are built once, and
+# test_privacy's local accounts (one set on the machine) are made and removed by one worker.
+# The files below share a unit: one PostgreSQL server and its night serve them all, kept in step
+# by the tests in their order. Every worker has its own `published` night. Other --dist modes
+# split files across workers: they build these fixtures twice and race on the accounts.
+WORKER_GROUPS = {
+    "tests/test_engine_parity.py": "postgres",
+    "tests/test_postgres_engine.py": "postgres",
+    "tests/test_postgres_night.py": "postgres",
+    "tests/test_postgres_shared.py": "postgres",
+}
+# The dearest units first (their whole nights, by --durations), so that the workers end
+# together; the rest follow in the order collected.
+DEAREST_FIRST = [
+    "postgres",
+    "tests/test_case_nights.py",
+    "tests/test_cases_end_to_end.py",
+    "tests/test_report.py",
+    "tests/test_generations.py",
+    "tests/test_faults.py",
+    "tests/test_alerting_end_to_end.py",
+    "tests/test_extract_sources.py",
+    "tests/test_erasure.py",
+    "tests/test_privacy.py",
+    "tests/test_backup.py",
+]
+
+
+def work_unit(nodeid: str) -> str:
+    file = nodeid.split("::", 1)[0]
+    return WORKER_GROUPS.get(file, file)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, with the groups above joined and the dearest units handed out first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # units in the order collected, as sorted below
+    return Scheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker: the dearest units first, each in its own order."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {unit: place for place, unit in enumerate(DEAREST_FIRST)}
+        items.sort(key=lambda item: rank.get(work_unit(item.nodeid), len(rank)))
+
 
 @pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> Path:
-    """dagster-dbt reads the manifest when the definitions load: parse once per session."""
-    subprocess.run([str(DBT_EXECUTABLE), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True)
-    return DBT_PROJECT_DIR / "target" / "manifest.json"
+def dbt_manifest(tmp_path_factory) -> Path:
+    """dagster-dbt reads the manifest when the definitions load: parse once per test run.
+
+    Under pytest-xdist every worker has this session; the first to get here parses, under a
+    lock on dbt's target folder, which the workers (and any other run of the suite in this
+    checkout) share; the others find the run's mark and parse no more."""
+    target = DBT_PROJECT_DIR / "target"
+    target.mkdir(exist_ok=True)
+    # The run's folder that all its workers share (pytest-N/, above each worker's own).
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    parsed = tmp_path_factory.getbasetemp().parent / f"dbt-parsed-{run}" if run else None
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if parsed is None or not parsed.exists():
+            subprocess.run(
+                [str(DBT_EXECUTABLE), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True
+            )
+            if parsed is not None:
+                parsed.touch()
+    return target / "manifest.json"
 
 
 def use_folders(

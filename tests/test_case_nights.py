@@ -91,14 +91,17 @@ def milestones(path, citizen_id: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory):
-    """The sample, then a night of crafted changes, then a night with no delta at all."""
+def nights(published, tmp_path_factory):
+    """The sample, then a night of crafted changes, then a night with no delta at all.
+
+    The sample's night is the session's ``published`` one (the same exports and extracts),
+    copied: the extracts are copied with their times, so the copy finds them loaded."""
     root = tmp_path_factory.mktemp("nights")
     cases = root / "cases"
     shutil.copytree(SAMPLE_CASES, cases)
+    shutil.copytree(published.warehouse_dir, root / "warehouse", symlinks=True)
     with pytest.MonkeyPatch.context() as monkeypatch:
         settings = case_settings(monkeypatch, root, cases)
-        assert refresh(settings).success
         key = settings.pseudonym_key
         people = sample_citizens(key)
         with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
