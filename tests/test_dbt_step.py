@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import time
 
 import dagster as dg
@@ -101,7 +102,21 @@ class _StoppedAfterFirstLine:
         raise KeyboardInterrupt
 
 
-def test_a_stopped_run_stops_dbt_and_frees_the_warehouse(published_copy):
+@pytest.fixture(params=["interactive", "in the background"])
+def launched(request):
+    """A night started from a terminal, or in the background of a shell (cron, a script's
+    ``&``), which starts it with SIGINT ignored: dbt inherits that unless it undoes it."""
+    if request.param == "interactive":
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_a_stopped_run_stops_dbt_and_frees_the_warehouse(published_copy, launched):
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
         run_dbt_night(

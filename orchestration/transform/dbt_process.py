@@ -216,6 +216,10 @@ def nothing_new(
 
 def main(argv: list[str]) -> int:
     """The child: ``dbt build`` (exit 1 if it fails), then the docs (exit 3 if they fail)."""
+    # The night stops dbt with SIGINT. A night started in the background of a shell (cron, a
+    # script's `&`) ignores SIGINT, and a child inherits that: dbt would build on, unstoppable,
+    # until killed 30 s later with the warehouse file held.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from dbt.cli.main import dbtRunner
 
     target, docs, state, *args = argv
