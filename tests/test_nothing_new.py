@@ -91,8 +91,11 @@ def test_the_freshness_checks_learn_that_the_night_looked(night, tmp_path, monke
 
 
 def test_the_schedule_skips_a_night_with_nothing_new_and_says_why(night):
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, resources={"settings": night})
+    # Closed in order, as the daemon does: the context opens an instance of its own.
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance, resources={"settings": night}) as context,
+    ):
         skipped = nightly_refresh_schedule(context)
         assert isinstance(skipped, dg.SkipReason)
         assert "nothing new since the night that ended" in skipped.skip_message
@@ -102,8 +105,10 @@ def test_the_schedule_skips_a_night_with_nothing_new_and_says_why(night):
 
 def test_the_schedule_runs_a_night_with_something_new(night):
     (night.cases_source_dir / "events_20990101.csv").write_text("new\n")
-    with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, resources={"settings": night})
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance, resources={"settings": night}) as context,
+    ):
         assert isinstance(nightly_refresh_schedule(context), dg.RunRequest)
 
 
