@@ -78,6 +78,14 @@ def share(text: str) -> float:
 
 def duckdb_size(text: str) -> str:
     """Asked of DuckDB itself, so exactly its own size syntax is accepted (2GB, 512MiB, 80%)."""
+    if duckdb_bytes(text) < SMALLEST_MEMORY_LIMIT:
+        raise ValueError(text)
+    return text
+
+
+def duckdb_bytes(text: str) -> int:
+    """The bytes a DuckDB memory size stands for, as DuckDB itself reads it (80%: of this
+    machine's memory)."""
     with duckdb.connect(":memory:") as con:
         try:
             con.execute("set memory_limit = ?", [text])
@@ -86,9 +94,7 @@ def duckdb_size(text: str) -> str:
         shown_size = con.execute("select current_setting('memory_limit')").fetchone()[0]
     amount, unit = shown_size.split()
     units = {"bytes": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5}
-    if float(amount) * 1024 ** units[unit] < SMALLEST_MEMORY_LIMIT:
-        raise ValueError(text)
-    return text
+    return int(float(amount) * 1024 ** units[unit])
 
 
 # The connection options a PostgreSQL DSN may set, and the libpq variable each becomes for dbt
@@ -282,7 +288,7 @@ SETTINGS_VARIABLES = (
     Variable("BAROMETER_MIN_CELL", "5", whole(SMALLEST_CELL_ALLOWED),
              f"a whole number of at least {SMALLEST_CELL_ALLOWED} "
              "(Danmarks Statistik's smallest publishable cell)"),
-    Variable("BAROMETER_DUCKDB_MEMORY_LIMIT", "2GB", duckdb_size,
+    Variable("BAROMETER_DUCKDB_MEMORY_LIMIT", "1GB", duckdb_size,
              "a DuckDB memory size of at least 100MiB, like 2GB, 512MiB or 80%"),
     Variable("BAROMETER_REPORT_MUNICIPALITY", "101", municipality_code,
              "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),
