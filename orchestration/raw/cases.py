@@ -207,26 +207,27 @@ def _keep_latest_versions(
 ) -> None:
     """Delete every older version of the keys this load touched: a merge, not an append.
 
-    A key has versions to choose from when this load holds it twice, or when another load
-    holds it too. The first is one aggregation over this load's rows; the second a semi join,
-    skipped when no other load has rows (the first, big extract into an empty table), whose
-    hash table is built on this load's keys otherwise (a night's few thousand). Then only the
-    rows of those keys are ranked, latest first.
+    A key has versions to choose from when this load holds it twice or another load holds it
+    too. When no other load has rows (the first, big extract into an empty table), only the
+    first can be: one aggregation over this load. Otherwise (a night's few thousand rows) the
+    keys this load touched are looked up among all rows, the hash table built on those keys.
+    Then only the rows of keys with versions are ranked, latest first.
     """
     key = ", ".join(_KEYS[table])
     this_load = "source_file = ? and loaded_at = ?"
     others = con.execute(
         f"select count(*) from {table} where not ({this_load})", [source_file, loaded_at]
     ).fetchone()[0]
-    versioned = f"select {key} from {table} where {this_load} group by {key} having count(*) > 1"
-    parameters = [source_file, loaded_at]
     if others:
-        versioned += (
-            f" union select {key} from {table} "
-            f"semi join (select {key} from {table} where {this_load}) as loaded using ({key}) "
-            f"where not ({this_load})"
+        versioned = f"""
+            with touched as (select distinct {key} from {table} where {this_load})
+            select {key} from {table} semi join touched using ({key})
+            group by {key}
+            having count(*) > 1"""
+    else:
+        versioned = (
+            f"select {key} from {table} where {this_load} group by {key} having count(*) > 1"
         )
-        parameters += [source_file, loaded_at, source_file, loaded_at]
     con.execute(
         f"""
         delete from {table} where rowid in (
@@ -235,7 +236,7 @@ def _keep_latest_versions(
             qualify row_number() over (partition by {key} order by {_LATEST_FIRST}) > 1
         )
         """,
-        parameters,
+        [source_file, loaded_at],
     ).fetchall()
 
 
