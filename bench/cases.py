@@ -1,16 +1,29 @@
-"""Benchmark of the case pipeline at 1 M and 10 M events (not a test): ``make bench``.
+"""Benchmark of the case pipeline at 1 M, 10 M and 30 M events (not a test): ``make bench``.
 
-For each size: generate the extracts (``barometer generate-cases``), then time
-1. a full refresh: an empty warehouse, the initial extract and every delta but the last;
-2. an incremental night: the same warehouse, one more night's delta;
+For each size: generate the extracts (``barometer generate-cases``, seed 2016; kept in the work
+folder and reused while they match), prepare an empty warehouse, run one full refresh as a
+warm-up and keep the warehouse it leaves. Then, interleaved in this one process tree, round after
+round (full, night, floor, full, night, floor, ...), so that a machine whose load drifts weighs on
+all three alike:
+1. a full refresh: ``barometer refresh`` on a copy of the empty prepared warehouse, with the
+   initial extract and every delta but the last;
+2. a night: ``barometer refresh`` on a copy of the warehouse the warm-up left, with one more
+   night's delta (about a thousandth of the events);
 3. the physical floor: one process running the same transformations as plain DuckDB SQL (the
    same parsing SQL, then the SQL that dbt compiles for the case models, then the copy of the
-   marts into a serving file) with no orchestration, no checks and no tests.
-Each refresh runs the whole nightly job in a child process (barometer marts included, as in
-production); wall time per stage comes from Dagster's step events, peak RSS from sampling the
-child's whole process tree (Dagster and the dbt subprocesses) every 0.1 s.
+   mart into a serving file) with no orchestration, no checks and no tests.
+Each refresh is the whole nightly job as the operator runs it (barometer marts, gates, publish,
+report, docs and backup included) in a child process; every copy is restored to the same path,
+so each run starts from the same files and reuses the same partial parse. Printed per size:
+medians with (min-max), each ratio with the spread of its pairs, the load averages before and
+after, the peak memory of each child's whole process tree (sampled every 0.1 s as the sum of
+Pss) and the stages of the runs (extract, dbt, checks, publish, other) by Dagster step.
 
-    python bench/cases.py --events 1000000 10000000 --results bench/RESULTS.md
+    python bench/cases.py --events 1000000 10000000 30000000 [--repeats 3]
+        [--root CHECKOUT] [--results bench/RESULTS.md]
+
+``--root``: time another checkout of the project (an earlier commit, for a before/after) with
+this venv; its files come first on the PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -20,24 +33,31 @@ import gc
 import json
 import os
 import platform
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from child_process import measured
+from child_process import measured, measured_output
+from results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_PER_CITIZEN = 6.3  # what the generator writes on average (seed 2016)
 STAGES = {
     "extract": ("barometer_extract", "case_extracts"),
     "dbt": ("dbt_warehouse",),
-    "checks": ("raw_quality", "marts_quality"),
-    "publish": ("serving",),
+    "checks": ("raw_quality", "marts_quality", "case_disclosure"),
+    "publish": ("serving", "report", "docs__dbt", "published"),
 }
-NOTES_MARKER = "<!-- Everything below is kept when bench/cases.py rewrites the tables above. -->"
+# Targets of issue 22, by the size they are stated for: night ÷ full, full ÷ floor, peak GiB.
+TARGETS = {
+    1_000_000: {"night": 0.15, "floor": 2.0},
+    10_000_000: {"night": 0.10, "floor": 1.5},
+    30_000_000: {"floor": 1.5, "memory": 2.0},
+}
 CASE_MODELS = [
     "stg_cases__citizens",
     "stg_cases__events",
@@ -55,37 +75,6 @@ CASE_MODELS = [
 # --- the child processes ------------------------------------------------------------------------
 
 
-def run_refresh(warehouse: Path, cases: Path) -> None:
-    """Child: one nightly refresh; prints the seconds of each Dagster step as JSON."""
-    os.environ["BAROMETER_WAREHOUSE_DIR"] = str(warehouse)
-    os.environ["CASES_SOURCE_DIR"] = str(cases)
-    os.environ.pop("DAGSTER_HOME", None)
-    import dagster as dg
-
-    from orchestration.definitions import build_definitions
-    from orchestration.settings import Settings
-
-    instance = dg.DagsterInstance.ephemeral()
-    job = build_definitions(Settings.from_env()).resolve_job_def("nightly_refresh")
-    started = time.monotonic()
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
-    wall = time.monotonic() - started
-    starts, steps = {}, {}
-    for entry in instance.all_logs(result.run_id):
-        event = entry.dagster_event
-        if event is None or not event.step_key:
-            continue
-        if event.event_type == dg.DagsterEventType.STEP_START:
-            starts[event.step_key] = entry.timestamp
-        elif event.event_type in (
-            dg.DagsterEventType.STEP_SUCCESS,
-            dg.DagsterEventType.STEP_FAILURE,
-        ):
-            steps[event.step_key] = entry.timestamp - starts.get(event.step_key, entry.timestamp)
-    print(json.dumps({"success": result.success, "wall": wall, "steps": steps}))
-    gc.freeze()  # and end as the `barometer` command does (orchestration/cli.py console_main)
-
-
 def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
     """Child: the same transformations as plain DuckDB SQL in one process; prints seconds."""
     import duckdb
@@ -96,10 +85,14 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
     from orchestration.sources.cases import find_extracts, load_case_programmes, read_extract
     from orchestration.sources.pseudonyms import key_fingerprint
 
-    key = Settings.from_env().pseudonym_key
+    settings = Settings.from_env()
+    key = settings.pseudonym_key
     models = json.loads(compiled.read_text())
     started = time.monotonic()
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"))
+    # The same memory as the night's DuckDB (BAROMETER_DUCKDB_MEMORY_LIMIT): like for like.
+    con = duckdb.connect(
+        str(warehouse / "warehouse.duckdb"), config={"memory_limit": settings.duckdb_memory_limit}
+    )
     raw_cases.ensure_case_tables(con)
     loaded_at = __import__("datetime").datetime(2025, 1, 10)
     for extract in find_extracts(cases):
@@ -140,7 +133,7 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
 # --- the parent ---------------------------------------------------------------------------------
 
 
-def compile_case_models(work: Path, env: dict) -> Path:
+def compile_case_models(work: Path, env: dict, root: Path) -> Path:
     """The SQL dbt runs for the case models (full build), from a ``dbt compile``."""
     target = work / "dbt_target"
     subprocess.run(
@@ -153,9 +146,10 @@ def compile_case_models(work: Path, env: dict) -> Path:
             "--select",
             *CASE_MODELS,
         ],
-        cwd=ROOT / "dbt_project",
+        cwd=root / "dbt_project",
         env=env,
         check=True,
+        stdout=subprocess.DEVNULL,
     )
     manifest = json.loads((target / "manifest.json").read_text())
     models = {}
@@ -173,8 +167,13 @@ def compile_case_models(work: Path, env: dict) -> Path:
 
 def generate(events: int, generated: Path, env: dict) -> tuple[int, float]:
     """The extracts of about ``events`` case events (``barometer generate-cases``, seed 2016):
-    an initial night and its deltas, in ``generated``. Citizens and seconds taken."""
+    an initial night and its deltas, in ``generated``. Citizens and seconds taken; extracts
+    generated before with the same arguments are reused (seconds: None)."""
     citizens = round(events / EVENTS_PER_CITIZEN)
+    stamp = generated / "generated.json"
+    if stamp.exists() and json.loads(stamp.read_text()) == {"citizens": citizens, "seed": 2016}:
+        return citizens, None
+    shutil.rmtree(generated, ignore_errors=True)
     started = time.monotonic()
     subprocess.run(
         [
@@ -191,90 +190,212 @@ def generate(events: int, generated: Path, env: dict) -> tuple[int, float]:
         stdout=subprocess.DEVNULL,
         env=env,
     )
+    stamp.write_text(json.dumps({"citizens": citizens, "seed": 2016}))
     return citizens, time.monotonic() - started
 
 
-def bench_size(events: int, work: Path, env: dict) -> dict:
-    folder = work / f"{events}"
-    shutil.rmtree(folder, ignore_errors=True)
+class Warehouse:
+    """One warehouse folder (and its backups beside it) at a fixed path, saved and restored
+    whole, so every run starts from the same files and dbt reuses the same partial parse."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "warehouse"
+        self.backups = folder / "warehouse-backups"  # Settings.backup_dir's default
+        self.snapshots = folder / "snapshots"
+
+    def save(self, name: str) -> None:
+        target = self.snapshots / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        for part in (self.path, self.backups):
+            if part.exists():
+                shutil.copytree(part, target / part.name, symlinks=True)
+
+    def restore(self, name: str) -> None:
+        for part in (self.path, self.backups):
+            shutil.rmtree(part, ignore_errors=True)
+            saved = self.snapshots / name / part.name
+            if saved.exists():
+                shutil.copytree(saved, part, symlinks=True)
+
+
+def bench_size(events: int, args: argparse.Namespace, env: dict) -> dict:
+    folder = args.work / f"{events}"
     generated = folder / "generated"
     citizens, generate_seconds = generate(events, generated, env)
-    files = sorted(generated.glob("*.csv"))
+    files = sorted(p for p in generated.glob("*.csv"))
     nights = sorted({p.stem.split("_")[1] for p in files})
     event_lines = sum(_lines(p) - 1 for p in files if p.name.startswith("events_"))
     last_delta = [p for p in files if p.stem.endswith(nights[-1])]
-    source = folder / "source"
-    source.mkdir()
-    for path in files:
-        if path not in last_delta:
-            os.link(path, source / path.name)
-    warehouse = folder / "warehouse"
-    me = [sys.executable, __file__]
-    prepare(env, warehouse)  # dbt's partial parse is reused only for the same warehouse path
-    full, full_wall, full_rss, full_max = measured(
-        [*me, "--refresh", str(warehouse), str(source)], env
-    )
-    for path in last_delta:
-        os.link(path, source / path.name)
-    night, night_wall, night_rss, night_max = measured(
-        [*me, "--refresh", str(warehouse), str(source)], env
-    )
+    delta_events = sum(_lines(p) - 1 for p in last_delta if p.name.startswith("events_"))
+    sources = {"full": folder / "source-full", "night": folder / "source-night"}
+    for kind, source in sources.items():
+        shutil.rmtree(source, ignore_errors=True)
+        source.mkdir()
+        for path in files:
+            if kind == "night" or path not in last_delta:
+                os.link(path, source / path.name)
+    warehouse = Warehouse(folder)
+    dagster_home = folder / "dagster"
+    shutil.rmtree(dagster_home, ignore_errors=True)
+    dagster_home.mkdir()
+    env = {**env, "DAGSTER_HOME": str(dagster_home), "BAROMETER_WAREHOUSE_DIR": str(warehouse.path)}
+    for part in (warehouse.path, warehouse.backups):
+        shutil.rmtree(part, ignore_errors=True)
+    prepare(env, args.root)  # dbt's partial parse is reused only for the same warehouse path
+    warehouse.save("empty")
+    refresh = [str(Path(sys.executable).with_name("barometer")), "refresh"]
+
+    def night_of(source: Path, kind: str) -> dict:
+        out, wall, tree, largest, peak_at = measured_output(
+            refresh, {**env, "CASES_SOURCE_DIR": str(source)}, cwd=args.root
+        )
+        # dbt's own timings of the last run of each kind, kept for a closer look.
+        built = warehouse.path / "dbt_target" / "build_results.json"
+        if built.exists():
+            shutil.copy(built, folder / f"build_results-{kind}.json")
+        run_id = re.search(r"\(run ([0-9a-f-]{36})\)", out).group(1)
+        return {
+            "wall": wall, "tree": tree, "max_rss": largest, "peak_at": peak_at, "run_id": run_id,
+        }  # fmt: skip
+
+    if args.warm_up:
+        warm_up = night_of(sources["full"], "full")
+        warehouse.save("after-full")
+    else:
+        warm_up = None
     floor_dir = folder / "floor"
+    shutil.rmtree(floor_dir, ignore_errors=True)
     floor_dir.mkdir()
     compiled = compile_case_models(
-        folder, {**env, "BAROMETER_DUCKDB_PATH": str(floor_dir / "warehouse.duckdb")}
+        folder, {**env, "BAROMETER_DUCKDB_PATH": str(floor_dir / "warehouse.duckdb")}, args.root
     )
-    floor, floor_wall, floor_rss, floor_max = measured(
-        [*me, "--floor", str(floor_dir), str(source), str(compiled)], env
-    )
-    delta_events = sum(_lines(p) - 1 for p in last_delta if p.name.startswith("events_"))
+    me = [sys.executable, __file__]
+    load_before = _load()
+    runs = {"full": [], "night": [], "floor": []}
+    for _ in range(args.repeats):
+        warehouse.restore("empty")
+        runs["full"].append(night_of(sources["full"], "full"))
+        if warm_up is None and len(runs["full"]) == 1:
+            warehouse.save("after-full")  # the first full refresh leaves the night's start
+        warehouse.restore("after-full")
+        runs["night"].append(night_of(sources["night"], "night"))
+        shutil.rmtree(floor_dir)
+        floor_dir.mkdir()
+        answer, wall, tree, largest = measured(
+            [*me, "--floor", str(floor_dir), str(sources["full"]), str(compiled)],
+            {**env, "PYTHONPATH": str(args.root)},
+        )
+        runs["floor"].append({**answer, "wall": wall, "tree": tree, "max_rss": largest})
+    load_after = _load()
+    for kind in ("full", "night"):
+        for run in runs[kind]:
+            spans = _steps(dagster_home, run["run_id"], env, args.root)
+            run["steps"] = {step: end - start for step, (start, end) in spans.items()}
+            # Where the tree's memory peaked: the step running then, if any.
+            run["peak_in"] = next(
+                (s for s, (a, b) in spans.items() if a <= run["peak_at"] <= b), "outside the steps"
+            )
+            run.update(_stages(run))
+    # The last night's warehouse stays for a closer look; the copies go.
+    for part in (floor_dir, warehouse.snapshots):
+        shutil.rmtree(part, ignore_errors=True)
     return {
         "events": event_lines,
+        "size": events,
         "citizens": citizens,
         "generate": generate_seconds,
         "delta_events": delta_events,
-        "full": {
-            **_stages(full),
-            "wall": full_wall,
-            "rss": full_rss,
-            "max_rss": full_max,
-            "success": full["success"],
-        },
-        "night": {
-            **_stages(night),
-            "wall": night_wall,
-            "rss": night_rss,
-            "max_rss": night_max,
-            "success": night["success"],
-        },
-        "floor": {**floor, "rss": floor_rss, "max_rss": floor_max},
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "commit": _commit(args.root),
+        "repeats": args.repeats,
+        "load_before": load_before,
+        "load_after": load_after,
+        "warm_up": warm_up,
+        **runs,
     }
 
 
-def prepare(env: dict, warehouse: Path | None) -> None:
-    """``barometer prepare`` for this warehouse path (None: the project's own)."""
+def prepare(env: dict, root: Path, warehouse: bool = True) -> None:
+    """``barometer prepare`` for this warehouse path (``warehouse=False``: the project's own)."""
     env = dict(env)
-    if warehouse is not None:
-        env["BAROMETER_WAREHOUSE_DIR"] = str(warehouse)
-    else:
+    if not warehouse:
         env.pop("BAROMETER_WAREHOUSE_DIR", None)
     barometer = str(Path(sys.executable).with_name("barometer"))
-    subprocess.run([barometer, "prepare"], env=env, check=True, cwd=ROOT)
+    subprocess.run([barometer, "prepare"], env=env, check=True, cwd=root, stdout=subprocess.DEVNULL)
 
 
-def _stages(answer: dict) -> dict:
-    steps = answer["steps"]
-    stages = {name: sum(steps.get(s, 0.0) for s in keys) for name, keys in STAGES.items()}
-    stages["other"] = sum(
-        v for k, v in steps.items() if not any(k in keys for keys in STAGES.values())
+def _steps(dagster_home: Path, run_id: str, env: dict, root: Path) -> dict[str, list[float]]:
+    """Start and end (Unix time) of each Dagster step of a run, from its event log, in a child."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--spans", str(dagster_home), run_id],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    stages["job"] = answer["wall"]
-    return stages
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def read_steps(dagster_home: Path, run_id: str, spans_only: bool = True) -> None:
+    """Child: the start and end of each step of a run, as JSON (or only their seconds)."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        started, spans = {}, {}
+        for record in instance.all_logs(run_id):
+            event = record.dagster_event
+            if event is None or not record.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                started[record.step_key] = record.timestamp
+            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                spans[record.step_key] = [started[record.step_key], record.timestamp]
+    if not spans_only:
+        spans = {step: end - start for step, (start, end) in spans.items()}
+    print(json.dumps(spans))
+    gc.freeze()
+
+
+def _stages(run: dict) -> dict:
+    steps = run["steps"]
+    stages = {name: sum(steps.get(s, 0.0) for s in keys) for name, keys in STAGES.items()}
+    known = {s for keys in STAGES.values() for s in keys}
+    # Everything else: the backup, any other step, and what lies outside the steps (process
+    # start, imports, run set-up and tear-down, the summary).
+    stages["other"] = run["wall"] - sum(stages.values())
+    stages["backup"] = steps.get("backup", 0.0)
+    stages["unlisted"] = sorted(k for k in steps if k not in known)
+    return {"stages": stages}
 
 
 def _lines(path: Path) -> int:
     with path.open("rb") as handle:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
+
+
+def _load() -> str:
+    return ", ".join(f"{average:.2f}" for average in os.getloadavg())
+
+
+def _commit(root: Path) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+def _spread(values: list[float], digits: int = 1) -> str:
+    return (
+        f"{statistics.median(values):.{digits}f} "
+        f"({min(values):.{digits}f}–{max(values):.{digits}f})"
+    )
+
+
+def _targets(size: int) -> dict:
+    return TARGETS[min(TARGETS, key=lambda stated: abs(stated - size))]
 
 
 def report(results: list[dict]) -> str:
@@ -283,63 +404,128 @@ def report(results: list[dict]) -> str:
         f"Python {platform.python_version()}"
     )
     lines = [
-        "# Case pipeline benchmark",
+        "## Case pipeline: full refresh, a night and the plain-SQL floor, interleaved (issue 22)",
         "",
-        f"Run {date.today():%Y-%m-%d} with `make bench` (`bench/cases.py`) on {machine}.",
-        "Each refresh is the whole nightly job (the barometer exports included) in a child",
-        "process; stage times are Dagster step durations. Memory: `tree` is the peak of the",
-        "child's whole process tree (Dagster and the dbt subprocesses) sampled every 0.1 s as the",
-        "sum of each process's Pss (shared library pages count once); `max RSS` is the largest",
-        "peak RSS (VmHWM) of any single process of the tree. The floor runs the same parsing SQL",
-        "and the SQL dbt compiles for the case models in one DuckDB process, with no",
-        "orchestration, checks or tests.",
-        "",
-        "| events | run | wall s | extract | dbt | checks | publish | other | tree GiB "
-        "| max RSS GiB |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"`make bench` (`bench/cases.py`) on {machine}, shared with other sessions. Per size,",
+        "after a warm-up full refresh, rounds of three runs interleaved in one process tree:",
+        "a full refresh (`barometer refresh` on a copy of the empty prepared warehouse, the",
+        "initial extract and every delta but the last), a night (`barometer refresh` on a copy",
+        "of the warehouse the warm-up left, with the last delta) and the floor (the same parsing",
+        "SQL and the SQL dbt compiles for the case models in one DuckDB process, then the mart",
+        "copied to a serving file; no orchestration, checks, tests, report or backup; DuckDB's",
+        "memory limited as the night's, `BAROMETER_DUCKDB_MEMORY_LIMIT`). Each",
+        "refresh is the whole nightly job, barometer marts, gates, publish, report, docs and",
+        "backup included. Seconds: median (min–max); a ratio is the ratio of the medians, then",
+        "the median (min–max) of the ratios of each round's pair. Memory: the peak of each",
+        "child's whole process tree (Dagster and the dbt child), sampled every 0.1 s as the sum",
+        "of each process's Pss.",
     ]
     for r in results:
-        runs = [
-            ("full refresh", r["full"]),
-            (f"incremental night ({r['delta_events']} delta events)", r["night"]),
-        ]
-        for label, run in runs:
-            stages = " | ".join(
-                f"{run[k]:.1f}" for k in ("wall", "extract", "dbt", "checks", "publish", "other")
+        targets = _targets(r["size"])
+        full, night, floor = (
+            [run["wall"] for run in r[kind]] for kind in ("full", "night", "floor")
+        )
+        lines += [
+            "",
+            f"### {r['events']:,} case events ({r['citizens']:,} citizens; the night: "
+            f"{r['delta_events']:,} new events)",
+            "",
+            f"Run {r['when']}, commit {r['commit']}: {r['repeats']} rounds "
+            + (
+                f"after a warm-up full refresh of {r['warm_up']['wall']:.1f} s"
+                if r["warm_up"]
+                else "without a warm-up (the first round's full refresh leaves the night's "
+                "warehouse; the extracts were in the page cache from their generation)"
             )
-            memory = f"{run['rss']:.2f} | {run['max_rss']:.2f}"
-            lines.append(f"| {r['events']:,} | {label} | {stages} | {memory} |")
-        f = r["floor"]
-        lines.append(
-            f"| {r['events']:,} | plain DuckDB SQL (floor) | {f['wall']:.1f} | {f['extract']:.1f} "
-            f"| {f['transform']:.1f} | – | {f['publish']:.1f} | – | {f['rss']:.2f} "
-            f"| {f['max_rss']:.2f} |"
-        )
-    lines += [
-        "",
-        "| events | citizens | generate s | full / floor (≤ 2.0) | night / full (≤ 0.25) "
-        "| peak memory, tree (≤ 3 GiB) |",
-        "|---:|---:|---:|---:|---:|---|",
-    ]
-    for r in results:
-        ratio = r["full"]["wall"] / r["floor"]["wall"]
-        night = r["night"]["wall"] / r["full"]["wall"]
-        rss = max(r["full"]["rss"], r["night"]["rss"])
-        verdicts = [
-            f"{ratio:.2f} {_verdict(ratio <= 2)}",
-            f"{night:.2f} {_verdict(night <= 0.25)}",
-            f"{rss:.2f} {_verdict(rss <= 3)}",
+            + f"; load averages (1, 5, 15 min) {r['load_before']} before and "
+            f"{r['load_after']} after.",
+            "",
+            "| run | median s (min–max) | runs s | peak memory of the tree GiB (max; where) |",
+            "|---|---:|---|---:|",
         ]
+        for label, kind, values in (
+            ("full refresh", "full", full),
+            (f"night ({r['delta_events']:,} new events)", "night", night),
+            ("plain DuckDB SQL (floor)", "floor", floor),
+        ):
+            top = max(r[kind], key=lambda run: run["tree"])
+            where = f"; {top['peak_in']}" if "peak_in" in top else ""
+            lines.append(
+                f"| {label} | {_spread(values)} | {', '.join(f'{v:.1f}' for v in values)} "
+                f"| {top['tree']:.2f}{where} |"
+            )
+        lines += ["", "| ratio | of the medians | pairs: median (min–max) | target |",
+                  "|---|---:|---:|---|"]  # fmt: skip
+        for label, key, a, b in (
+            ("night ÷ full", "night", night, full),
+            ("full ÷ floor", "floor", full, floor),
+        ):
+            ratio = statistics.median(a) / statistics.median(b)
+            pairs = [x / y for x, y in zip(a, b, strict=True)]
+            stated = targets.get(key)
+            verdict = f"≤ {stated}: {'met' if ratio <= stated else 'MISSED'}" if stated else "none"
+            lines.append(f"| {label} | {ratio:.3f} | {_spread(pairs, 3)} | {verdict} |")
+        if "memory" in targets:
+            peak = max(run["tree"] for kind in ("full", "night") for run in r[kind])
+            ok = "met" if peak <= targets["memory"] else "MISSED"
+            lines.append(
+                f"| peak memory of a refresh's tree | {peak:.2f} GiB | | "
+                f"≤ {targets['memory']} GiB: {ok} |"
+            )
+        lines += [
+            "",
+            "Stages, median s of the rounds (the floor's own: parse and load, SQL, copy):",
+            "",
+            "| stage | full refresh | night | floor |",
+            "|---|---:|---:|---:|",
+        ]
+        floor_parts = {"extract": "extract", "dbt": "transform", "publish": "publish"}
+        for stage in ("extract", "dbt", "checks", "publish", "backup", "other"):
+            cells = [
+                f"{statistics.median(run['stages'][stage] for run in r[kind]):.1f}"
+                for kind in ("full", "night")
+            ]
+            part = floor_parts.get(stage)
+            cells.append(
+                f"{statistics.median(run[part] for run in r['floor']):.1f}" if part else "–"
+            )
+            lines.append(f"| {stage} | {' | '.join(cells)} |")
+        lines += [
+            "",
+            "The last night, by Dagster step (s):",
+            "",
+            "| step | s |",
+            "|---|---:|",
+        ]
+        last = r["night"][-1]
+        for step, seconds in sorted(last["steps"].items(), key=lambda item: -item[1]):
+            lines.append(f"| {step} | {seconds:.2f} |")
         lines.append(
-            f"| {r['events']:,} | {r['citizens']:,} | {r['generate']:.1f} | "
-            + " | ".join(verdicts)
-            + " |"
+            f"| outside the steps (process start, imports, run set-up and tear-down, summary) "
+            f"| {last['wall'] - sum(last['steps'].values()):.2f} |"
         )
+    if len(results) > 1:
+        lines += [
+            "",
+            "The case extract of the full refresh against the data (median s of the",
+            "`case_extracts` step, which holds a fixed cost of its own; each size from its own",
+            "rounds, under its own load; growth of the time ÷ growth of the events, 1.0 = linear):",
+            "",
+            "| events | extract s | s per million events | growth ÷ data growth |",
+            "|---:|---:|---:|---:|",
+        ]
+        previous = None
+        for r in sorted(results, key=lambda r: r["events"]):
+            extract = statistics.median(run["steps"].get("case_extracts", 0.0) for run in r["full"])
+            growth = (
+                f"{(extract / previous[1]) / (r['events'] / previous[0]):.2f}" if previous else "–"
+            )
+            lines.append(
+                f"| {r['events']:,} | {extract:.1f} | {extract / r['events'] * 1e6:.2f} "
+                f"| {growth} |"
+            )
+            previous = (r["events"], extract)
     return "\n".join(lines) + "\n"
-
-
-def _verdict(met: bool) -> str:
-    return "met" if met else "MISSED"
 
 
 def _memory_gib() -> float:
@@ -350,38 +536,63 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--work", type=Path, default=Path("/tmp/barometer-bench"))
-    parser.add_argument("--results", type=Path, help="write the Markdown table here")
-    parser.add_argument("--refresh", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--events", type=int, nargs="+", default=[1_000_000, 10_000_000, 30_000_000]
+    )
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-cases"))
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to time")
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="no warm-up refresh: the first round's full refresh leaves the night's warehouse",
+    )
+    parser.add_argument("--results", type=Path, help="write the figures into this Markdown file")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        help="no runs: report the results-EVENTS.json files of earlier runs (sizes run apart)",
+    )
     parser.add_argument("--floor", nargs=3, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--spans", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.refresh:
-        return run_refresh(*args.refresh)
     if args.floor:
         return run_floor(*args.floor)
+    if args.spans or args.steps:
+        home, run_id = args.spans or args.steps
+        return read_steps(Path(home), run_id, spans_only=bool(args.spans))
+    if args.from_json:
+        results = sorted(
+            (json.loads(p.read_text()) for p in args.from_json), key=lambda r: r["size"]
+        )
+        print(report(results))
+        if args.results:
+            write_section(args.results, "cases.py", report(results).rstrip("\n"))
+        return None
+    if args.repeats < 3:
+        raise SystemExit("--repeats: at least 3, for a median with a spread")
+    args.root = args.root.resolve()
+    args.work.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
+        "PYTHONPATH": str(args.root),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "GX_ANALYTICS_ENABLED": "false",
         "DAGSTER_DISABLE_TELEMETRY": "true",
     }
-    env.pop("DAGSTER_HOME", None)
     results = []
     try:
         for events in args.events:
-            results.append(bench_size(events, args.work, env))
-            (args.work / "results.json").write_text(json.dumps(results, indent=2))
+            results.append(bench_size(events, args, env))
+            (args.work / f"results-{events}.json").write_text(json.dumps(results[-1], indent=2))
             print(report(results), flush=True)
     finally:
-        prepare(env, None)
+        prepare(env, args.root, warehouse=False)
     if args.results:
-        notes = ""
-        if args.results.exists():
-            previous = args.results.read_text(encoding="utf-8")
-            if NOTES_MARKER in previous:
-                notes = "\n" + previous[previous.index(NOTES_MARKER) :]
-        args.results.write_text(report(results) + notes, encoding="utf-8")
+        write_section(args.results, "cases.py", report(results).rstrip("\n"))
 
 
 if __name__ == "__main__":

@@ -12,16 +12,31 @@ from pathlib import Path
 def measured(command: list[str], env: dict) -> tuple[dict, float, float, float]:
     """Run a child: its JSON answer, wall seconds, the peak memory (GiB) of its process tree
     and the largest peak RSS (GiB) of one of its processes."""
+    out, wall, peak, largest, _ = measured_output(command, env)
+    lines = [line for line in out.splitlines() if line.startswith("{")]
+    if not lines:
+        raise SystemExit(f"{' '.join(command)} printed no answer")
+    return json.loads(lines[-1]), wall, peak, largest
+
+
+def measured_output(
+    command: list[str], env: dict, cwd: Path | None = None
+) -> tuple[str, float, float, float, float]:
+    """Run a child: its standard output, wall seconds, the peak memory (GiB) of its process
+    tree, the largest peak RSS (GiB) of one of its processes and when the tree's peak was
+    sampled (Unix time). A failed child stops the benchmark with the tail of its output."""
     started = time.monotonic()
     process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    peak, largest = [0], [0]
+    peak, largest, peak_at = [0], [0], [0.0]
 
     def sample():
         while process.poll() is None:
             total, hwm = tree_rss(process.pid)
-            peak[0], largest[0] = max(peak[0], total), max(largest[0], hwm)
+            if total > peak[0]:
+                peak[0], peak_at[0] = total, time.time()
+            largest[0] = max(largest[0], hwm)
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -29,10 +44,11 @@ def measured(command: list[str], env: dict) -> tuple[dict, float, float, float]:
     out, _ = process.communicate()
     sampler.join()
     wall = time.monotonic() - started
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    if process.returncode != 0 or not lines:
-        raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
-    return json.loads(lines[-1]), wall, peak[0] / 2**30, largest[0] / 2**30
+    if process.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(command)} failed with exit code {process.returncode}:\n{out[-3000:]}"
+        )
+    return out, wall, peak[0] / 2**30, largest[0] / 2**30, peak_at[0]
 
 
 def tree_rss(pid: int) -> tuple[int, int]:

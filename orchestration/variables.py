@@ -78,6 +78,14 @@ def share(text: str) -> float:
 
 def duckdb_size(text: str) -> str:
     """Asked of DuckDB itself, so exactly its own size syntax is accepted (2GB, 512MiB, 80%)."""
+    if duckdb_bytes(text) < SMALLEST_MEMORY_LIMIT:
+        raise ValueError(text)
+    return text
+
+
+def duckdb_bytes(text: str) -> int:
+    """The bytes a DuckDB memory size stands for, as DuckDB itself reads it (80%: of this
+    machine's memory)."""
     with duckdb.connect(":memory:") as con:
         try:
             con.execute("set memory_limit = ?", [text])
@@ -86,9 +94,7 @@ def duckdb_size(text: str) -> str:
         shown_size = con.execute("select current_setting('memory_limit')").fetchone()[0]
     amount, unit = shown_size.split()
     units = {"bytes": 0, "KiB": 1, "MiB": 2, "GiB": 3, "TiB": 4, "PiB": 5}
-    if float(amount) * 1024 ** units[unit] < SMALLEST_MEMORY_LIMIT:
-        raise ValueError(text)
-    return text
+    return int(float(amount) * 1024 ** units[unit])
 
 
 # The connection options a PostgreSQL DSN may set, and the libpq variable each becomes for dbt

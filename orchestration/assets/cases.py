@@ -19,6 +19,7 @@ from orchestration.sources.cases import (
     read_extract,
 )
 from orchestration.sources.pseudonyms import CPR_MASK, CPR_SHAPED, key_fingerprint
+from orchestration.variables import duckdb_bytes
 
 CITIZENS = dg.AssetKey(["raw", "case_citizens"])
 EVENTS = dg.AssetKey(["raw", "case_events"])
@@ -76,6 +77,10 @@ def case_extracts(context: dg.AssetExecutionContext):
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
 
     with duckdb.get_connection() as con:
+        # The parser's private connection in this same process cannot spill (a CPR number
+        # never touches a disk): the load, which can, leaves it half of the night's memory.
+        half = duckdb_bytes(settings.duckdb_memory_limit) // 2
+        con.execute(f"set memory_limit = '{half} bytes'")
         raw_cases.ensure_case_tables(con)
         if raw_cases.key_fingerprints(con) - {fingerprint}:
             raise dg.Failure(
@@ -130,6 +135,7 @@ def case_extracts(context: dg.AssetExecutionContext):
             CITIZENS: raw_cases.table_rows(con, raw_cases.CASE_CITIZENS),
             EVENTS: raw_cases.table_rows(con, raw_cases.CASE_EVENTS),
         }
+        con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
 
     for load in loads:
         context.log.info(

@@ -23,7 +23,7 @@ from datetime import datetime
 
 import duckdb
 
-from orchestration.sources.cases import ParsedExtract, Reject
+from orchestration.sources.cases import CaseExtractError, ParsedExtract, Reject
 
 CASE_LOADS = "raw.case_loads"
 CASE_CITIZENS = "raw.case_citizens"
@@ -156,6 +156,11 @@ def load_extract(
         ).fetchone()[0]
     finally:
         con.unregister("case_batches")
+        parsed.release()
+    if rows != parsed.records - len(parsed.rejects):
+        # The rows pass leaves out the records the first pass rejected, by number: a file that
+        # changed between the passes is refused, never loaded half-checked.
+        raise CaseExtractError(extract.name, 1, None, "the file changed while it was read")
     # An erased citizen stays erased: rows a later extract re-sends for them are not kept.
     erased = con.execute(
         f"delete from {table} where source_file = ? and loaded_at = ? "
@@ -200,19 +205,33 @@ def load_extract(
 def _keep_latest_versions(
     con: duckdb.DuckDBPyConnection, table: str, source_file: str, loaded_at: datetime
 ) -> None:
-    """Delete every older version of the keys this load touched: a merge, not an append."""
+    """Delete every older version of the keys this load touched: a merge, not an append.
+
+    A key has versions to choose from when this load holds it twice or another load holds it
+    too. When no other load has rows (the first, big extract into an empty table), only the
+    first can be: one aggregation over this load. Otherwise (a night's few thousand rows) the
+    keys this load touched are looked up among all rows, the hash table built on those keys.
+    Then only the rows of keys with versions are ranked, latest first.
+    """
     key = ", ".join(_KEYS[table])
+    this_load = "source_file = ? and loaded_at = ?"
+    others = con.execute(
+        f"select count(*) from {table} where not ({this_load})", [source_file, loaded_at]
+    ).fetchone()[0]
+    if others:
+        versioned = f"""
+            with touched as (select distinct {key} from {table} where {this_load})
+            select {key} from {table} semi join touched using ({key})
+            group by {key}
+            having count(*) > 1"""
+    else:
+        versioned = (
+            f"select {key} from {table} where {this_load} group by {key} having count(*) > 1"
+        )
     con.execute(
         f"""
         delete from {table} where rowid in (
-            with touched as (
-                select distinct {key} from {table} where source_file = ? and loaded_at = ?
-            ),
-            versioned as (
-                select {key} from {table} semi join touched using ({key})
-                group by {key}
-                having count(*) > 1
-            )
+            with versioned as ({versioned})
             select t.rowid from {table} as t semi join versioned using ({key})
             qualify row_number() over (partition by {key} order by {_LATEST_FIRST}) > 1
         )

@@ -115,14 +115,22 @@ def checked_sql(
         + [f"try_cast(c_{name} as bigint) as n_{name}" for name in numbers]
         + [f"{_valid_cpr('c_cpr')} as cpr_is_valid"]
     )
+    # The list of reasons is built only for a record that has one: most have none.
+    any_reason = " or ".join(f"({condition})" for condition, _ in checks)
     reasons = ", ".join(
         f"case when {condition} then '{reason}' end" for condition, reason in checks
+    )
+    reasons = (
+        f"case when {any_reason} "
+        f"then list_filter([{reasons}], lambda reason: reason is not null) else [] end"
     )
     masked = " + ".join(
         f"coalesce(regexp_matches({field}, '{CPR_SHAPED}')::integer, 0)" for field in text_fields
     )
+    # Line breaks are counted only in a field that holds one.
     newlines = " + ".join(
-        f"coalesce(length({f}) - length(replace({f}, chr(10), '')), 0)"
+        f"case when contains({f}, chr(10)) "
+        f"then length({f}) - length(replace({f}, chr(10), '')) else 0 end"
         for f in (f"c_{name}" for name in header)
     )
     return f"""{scan},
@@ -141,7 +149,7 @@ parsed as (
 checked as (
     select
         record_no,
-        list_filter([{reasons}], lambda reason: reason is not null) as reasons,
+        {reasons} as reasons,
         {masked} as masked,
         {newlines} as newlines,{typed}
     from parsed
@@ -177,7 +185,8 @@ def pseudonyms_sql(extract: Extract, header: dict[str, int], parallel: bool) -> 
     """The pseudonym of every distinct valid CPR number of the file, as a temp table of this
     in-memory connection: HMAC-SHA256 = sha256(opad || sha256(ipad || the 10 digits)).
 
-    A scan without row numbers runs in parallel; once per citizen instead of once per row.
+    A scan without row numbers runs in parallel; the distinct texts are checked and keyed, once
+    per citizen instead of once per row.
     """
     path = str(extract.path).replace("'", "''")
     digits = "encode(cpr_digits)"
@@ -190,7 +199,7 @@ select
 from (
     select distinct replace(c_cpr, '-', '') as cpr_digits
     from (
-        select nullif(trim(#{header["cpr"] + 1}), '') as c_cpr
+        select distinct nullif(trim(#{header["cpr"] + 1}), '') as c_cpr
         from read_csv('{path}', delim = ';', quote = '"', escape = '"', header = true,
                       all_varchar = true, null_padding = true, encoding = 'utf-8',
                       parallel = {str(parallel).lower()})
@@ -203,8 +212,17 @@ def _mask(expression: str) -> str:
     return f"regexp_replace({expression}, '{CPR_SHAPED}', '{CPR_MASK}', 'g')"
 
 
-def rows_sql(con, extract: Extract, checked: str, offsets: list[tuple[int, int]]) -> str:
+def rows_sql(
+    con, extract: Extract, checked: str, offsets: list[tuple[int, int]], rejected: list[int]
+) -> str:
     """The loadable rows; ``source_line`` counts the lines of any multi-line record before it.
+
+    ``rejected``: the records the first pass found a reason to reject (``checked_sql``). They
+    are left out by their number instead of checking every record a second time, so this pass
+    computes only the columns it hands out. A record the first pass passed has a valid CPR
+    number, whose pseudonym the left join finds; were the file to change between the passes, a
+    row without one would fail the raw table's ``not null``, and the count of rows loaded would
+    disagree with the first pass (``raw/cases.py`` refuses the load then).
 
     No ORDER BY: the streaming scan keeps the file's order, and sorting 10 million rows would
     hold them all in memory; ``source_line`` says where each row came from anyway.
@@ -216,16 +234,24 @@ def rows_sql(con, extract: Extract, checked: str, offsets: list[tuple[int, int]]
         join = "asof left join line_offsets as o on checked.record_no > o.record_no"
     else:
         line, join = "checked.record_no + 1", ""
+    if rejected:
+        con.execute(
+            "create or replace temp table rejected_records as "
+            "select unnest(?::bigint[]) as record_no",
+            [rejected],
+        )
+        keep = "where checked.record_no not in (select record_no from rejected_records)"
+    else:
+        keep = ""
     columns = (
         "event_id, citizen_id, event_type, event_date, end_date, detail, replaces_event_id, "
         "is_cancelled"
         if extract.kind == "events"
         else "citizen_id, birth_year, sex, citizenship, arrival_date, programme, asylum_centre"
     )
-    citizen_id = "case when checked.cpr_is_valid then pseudonyms.citizen_id end as citizen_id"
+    citizen_id = "pseudonyms.citizen_id"
     return (
         f"{checked} select {columns.replace('citizen_id', citizen_id, 1)}, "
         f"({line})::integer as source_line "
-        f"from checked {join} left join pseudonyms using (cpr_digits) "
-        f"where len(checked.reasons) = 0"
+        f"from checked {join} left join pseudonyms using (cpr_digits) {keep}"
     )

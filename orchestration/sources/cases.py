@@ -162,6 +162,11 @@ class ParsedExtract:
         """The readable rows, pseudonymised, as Arrow batches (valid while the ``with`` lasts)."""
         return self._con.sql(self._rows_sql).to_arrow_reader(rows_per_batch)
 
+    def release(self) -> None:
+        """Close the private connection once the rows are read: its memory (the pseudonym of
+        every CPR number of the file, the join) goes before the load's own work after it."""
+        self._con.close()
+
 
 def load_case_programmes(reference_dir: Path) -> frozenset[str]:
     """The programme codes a citizen may be in (``case_programmes.csv``), ``unknown`` included."""
@@ -201,19 +206,25 @@ def read_extract(extract: Extract, key: str, programmes: frozenset[str]) -> Iter
             checked = checked_sql(extract, header, programmes, parallel)
             records, problems = _run(con, extract, checked + problems_sql).fetchall()[0]
         _run(con, extract, pseudonyms_sql(extract, header, parallel)).fetchall()
-        offsets, rejects, masked, shift = [], [], 0, 0
+        offsets, rejects, rejected, masked, shift = [], [], [], 0, 0
         for problem in problems or []:
             record_no, newlines = problem["record_no"], problem["newlines"]
             reasons, masked_fields = problem["reasons"], problem["masked"]
             line = record_no + 1 + shift  # +1: the header line
             if reasons:
                 rejects.append(Reject(extract.name, line, "; ".join(reasons)))
+                rejected.append(record_no)
             masked += masked_fields
             if newlines:
                 shift += newlines
                 offsets.append((record_no, shift))
         yield ParsedExtract(
-            extract, records, rejects, masked, con, rows_sql(con, extract, checked, offsets)
+            extract,
+            records,
+            rejects,
+            masked,
+            con,
+            rows_sql(con, extract, checked, offsets, rejected),
         )
     finally:
         con.close()
