@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 from child_process import measured, measured_output
+from dagster_steps import step_spans
 from results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,19 +341,7 @@ def _steps(dagster_home: Path, run_id: str, env: dict, root: Path) -> dict[str, 
 
 def read_steps(dagster_home: Path, run_id: str, spans_only: bool = True) -> None:
     """Child: the start and end of each step of a run, as JSON (or only their seconds)."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    import dagster as dg
-
-    with dg.DagsterInstance.get() as instance:
-        started, spans = {}, {}
-        for record in instance.all_logs(run_id):
-            event = record.dagster_event
-            if event is None or not record.step_key:
-                continue
-            if event.event_type_value == "STEP_START":
-                started[record.step_key] = record.timestamp
-            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                spans[record.step_key] = [started[record.step_key], record.timestamp]
+    spans, _ = step_spans(dagster_home, run_id)
     if not spans_only:
         spans = {step: end - start for step, (start, end) in spans.items()}
     print(json.dumps(spans))

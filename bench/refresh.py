@@ -25,9 +25,11 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from dagster_steps import step_spans
 from results_file import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,25 +44,6 @@ def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, str]:
     return time.monotonic() - started, done.stdout
 
 
-def step_profile(run_id: str, dagster_home: Path) -> tuple[dict[str, float], int]:
-    """Seconds per Dagster step of a run, and how many events the run wrote."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    import dagster as dg
-
-    with dg.DagsterInstance.get() as instance:
-        records = instance.all_logs(run_id)
-        started, seconds = {}, {}
-        for record in records:
-            event = record.dagster_event
-            if event is None or not record.step_key:
-                continue
-            if event.event_type_value == "STEP_START":
-                started[record.step_key] = record.timestamp
-            elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                seconds[record.step_key] = record.timestamp - started[record.step_key]
-        return seconds, len(records)
-
-
 # The parts of a night that starts no run, by the function doing each (cumulative seconds).
 PARTS = [
     ("the lock and the warehouse file's checks",
@@ -73,18 +56,18 @@ PARTS = [
      "transform/dbt_process.py", ("night_inputs",)),
     ("decision: dbt's record compared", "transform/dbt_process.py", ("nothing_new",)),
     ("telling Dagster (its import, the instance, two observations) and the console",
-     "orchestration/cli.py", ("_nothing_new",)),
+     "automation/night_command.py", ("_nothing_new",)),
 ]  # fmt: skip
 
 
 def function_profile(command: list[str], env: dict, cwd: Path) -> list[tuple[str, float]]:
     """One more run of ``command`` under cProfile: seconds by part (PARTS), with what the
     command's own code does not account for (process start, its imports) and the rest."""
-    stats_file = cwd / ".bench-refresh.prof"
     script = shutil.which(command[0]) or command[0]
-    timed([sys.executable, "-m", "cProfile", "-o", str(stats_file), script, *command[1:]], env, cwd)
-    stats = pstats.Stats(str(stats_file)).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
-    stats_file.unlink()
+    with tempfile.TemporaryDirectory() as folder:
+        stats_file = str(Path(folder) / "refresh.prof")
+        timed([sys.executable, "-m", "cProfile", "-o", stats_file, script, *command[1:]], env, cwd)
+        stats = pstats.Stats(stats_file).stats  # {(file, line, name): (cc, nc, tt, ct, callers)}
 
     def seconds(path_end: str, names: tuple[str, ...]) -> float:
         return sum(v[3] for (f, _, n), v in stats.items() if f.endswith(path_end) and n in names)
@@ -156,7 +139,8 @@ def main() -> None:
         ]
     else:
         run_id = re.search(r"\(run ([0-9a-f-]{36})\)", outputs[-1]).group(1)
-        steps, events = step_profile(run_id, dagster_home)
+        spans, events = step_spans(dagster_home, run_id)
+        steps = {step: end - start for step, (start, end) in spans.items()}
         profile = [
             f"The last refresh by Dagster step ({events} events written):",
             "",
