@@ -82,7 +82,6 @@ def load_warehouse(events: int, folder: Path, env: dict) -> dict:
     event_lines = sum(cases._lines(p) - 1 for p in generated.glob("events_*.csv"))
     warehouse = folder / "warehouse"
     night_env = {**env, "BAROMETER_BACKUP_DIR": str(folder / "night-backups")}
-    cases.prepare(night_env, warehouse)  # dbt's partial parse for this warehouse path
     answer, wall, _, _ = measured(
         [sys.executable, cases.__file__, "--refresh", str(warehouse), str(generated)], night_env
     )
@@ -243,7 +242,6 @@ def main() -> None:
     try:
         result = bench(args.events, args.runs, args.work, env)
     finally:
-        cases.prepare(env, None)  # the project's own partial parse back
         if not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)
     text = report(result)

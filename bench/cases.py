@@ -243,7 +243,6 @@ def bench_size(events: int, args: argparse.Namespace, env: dict) -> dict:
     env = {**env, "DAGSTER_HOME": str(dagster_home), "BAROMETER_WAREHOUSE_DIR": str(warehouse.path)}
     for part in (warehouse.path, warehouse.backups):
         shutil.rmtree(part, ignore_errors=True)
-    prepare(env, args.root)  # dbt's partial parse is reused only for the same warehouse path
     warehouse.save("empty")
     refresh = [str(Path(sys.executable).with_name("barometer")), "refresh"]
 
@@ -315,15 +314,6 @@ def bench_size(events: int, args: argparse.Namespace, env: dict) -> dict:
         "warm_up": warm_up,
         **runs,
     }
-
-
-def prepare(env: dict, root: Path, warehouse: bool = True) -> None:
-    """``barometer prepare`` for this warehouse path (``warehouse=False``: the project's own)."""
-    env = dict(env)
-    if not warehouse:
-        env.pop("BAROMETER_WAREHOUSE_DIR", None)
-    barometer = str(Path(sys.executable).with_name("barometer"))
-    subprocess.run([barometer, "prepare"], env=env, check=True, cwd=root, stdout=subprocess.DEVNULL)
 
 
 def _steps(dagster_home: Path, run_id: str, env: dict, root: Path) -> dict[str, list[float]]:
@@ -573,13 +563,10 @@ def main() -> None:
         "DAGSTER_DISABLE_TELEMETRY": "true",
     }
     results = []
-    try:
-        for events in args.events:
-            results.append(bench_size(events, args, env))
-            (args.work / f"results-{events}.json").write_text(json.dumps(results[-1], indent=2))
-            print(report(results), flush=True)
-    finally:
-        prepare(env, args.root, warehouse=False)
+    for events in args.events:
+        results.append(bench_size(events, args, env))
+        (args.work / f"results-{events}.json").write_text(json.dumps(results[-1], indent=2))
+        print(report(results), flush=True)
     if args.results:
         write_section(args.results, "cases.py", report(results).rstrip("\n"))
 

@@ -365,10 +365,13 @@ def prepare(settings: Settings) -> int:
     """Write the dbt manifest that the code location loads, and dbt's partial-parse state.
 
     dbt reuses that state only when the profile is the same, so parse with the warehouse path
-    that runs will use.
+    as the nights name it: a new warehouse's first night starts from this parse.
     """
+    from orchestration.transform.dbt_process import profile_duckdb_path
+
     command = [str(DBT_EXECUTABLE), "parse", "--quiet"]
-    env = {**os.environ, **settings.subprocess_env()}
+    duckdb_path = profile_duckdb_path(settings.warehouse_path)
+    env = {**os.environ, **settings.subprocess_env(), "BAROMETER_DUCKDB_PATH": duckdb_path}
     return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env).returncode
 
 

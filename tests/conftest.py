@@ -3,14 +3,13 @@
 import fcntl
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from orchestration.cli import prepare
 from orchestration.settings import (
-    DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
     Settings,
@@ -92,9 +91,7 @@ def dbt_manifest(tmp_path_factory) -> Path:
     with open(target / ".parse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if parsed is None or not parsed.exists():
-            subprocess.run(
-                [str(DBT_EXECUTABLE), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, check=True
-            )
+            assert prepare(Settings.from_env()) == 0, "barometer prepare: dbt parse failed"
             if parsed is not None:
                 parsed.touch()
     return target / "manifest.json"
