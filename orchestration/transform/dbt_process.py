@@ -19,6 +19,9 @@ recorded build found them, and no erasure asked for a rebuild, dbt would select 
 its import, parse and freshness queries (about 3 s) are skipped with the child.
 
     python -m orchestration.transform.dbt_process TARGET_PATH DOCS(yes|no) STATE_DIR|- DBT_ARG...
+
+run in the warehouse's folder, with ``DBT_PROJECT_DIR`` and ``DBT_PROFILES_DIR`` naming the
+project (``run_dbt_night``).
 """
 
 from __future__ import annotations
