@@ -23,7 +23,8 @@ Pss) and the stages of the runs (extract, dbt, checks, publish, other) by Dagste
         [--root CHECKOUT] [--results bench/RESULTS.md]
 
 ``--root``: time another checkout of the project (an earlier commit, for a before/after) with
-this venv; its files come first on the PYTHONPATH.
+this venv; its files come first on the PYTHONPATH. Prepare it first (``barometer prepare`` run
+in it with that PYTHONPATH), as ``make`` does this one.
 """
 
 from __future__ import annotations

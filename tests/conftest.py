@@ -78,7 +78,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest(tmp_path_factory) -> Path:
-    """dagster-dbt reads the manifest when the definitions load: parse once per test run.
+    """dagster-dbt reads the manifest when the definitions load: parse once per test run, as
+    ``barometer prepare`` does (a new warehouse's first night starts from its partial parse).
 
     Under pytest-xdist every worker has this session; the first to get here parses, under a
     lock on dbt's target folder, which the workers (and any other run of the suite in this
