@@ -103,11 +103,16 @@ def test_every_docs_page_opens_offline_styled_and_working(published):
 
 def suite_page(page) -> dict:
     """The page's styling, then its "Failed Only" filter at work (every suite passed here)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.evaluate("document.fonts.ready")
     state = page.evaluate(STYLED)
     state["shown"] = page.evaluate(f"() => {SUCCEEDED_SHOWN}")
     page.get_by_text("Failed Only").click()
-    page.wait_for_timeout(1000)  # jQuery fades rows out in 0.4 s
+    try:  # jQuery fades the rows out in 0.4 s
+        page.wait_for_function(f"() => {SUCCEEDED_SHOWN} === 0", timeout=5000)
+    except PlaywrightTimeout:
+        pass  # the count it stopped at is asserted, with the page's name
     state["filtered"] = page.evaluate(f"() => {SUCCEEDED_SHOWN}")
     page.get_by_text("Show All").click()
     page.wait_for_function(f"() => {SUCCEEDED_SHOWN} === {state['shown']}", timeout=5000)
