@@ -135,6 +135,8 @@ def case_extracts(context: dg.AssetExecutionContext):
             CITIZENS: raw_cases.table_rows(con, raw_cases.CASE_CITIZENS),
             EVENTS: raw_cases.table_rows(con, raw_cases.CASE_EVENTS),
         }
+        # Set back: the database's settings outlive this connection while another in this
+        # process has the same file open (DuckDB shares one instance per file).
         con.execute("set memory_limit = ?", [settings.duckdb_memory_limit])
 
     for load in loads:
