@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 import cases
+from cases_report import memory_gib
 from child_process import measured
 from results_file import write_section
 
@@ -165,7 +166,7 @@ def report(r: dict) -> str:
         f"## Backup and restore at {r['events']:,} case events (issue 19)",
         "",
         f"Run {date.today().isoformat()} with `bench/backup.py` on {os.cpu_count()} cores, "
-        f"{cases._memory_gib():.0f} GiB RAM, {platform.platform()}, Python "
+        f"{memory_gib():.0f} GiB RAM, {platform.platform()}, Python "
         f"{platform.python_version()}, shared with other sessions. The warehouse: "
         f"{r['citizens']:,} citizens generated (seed 2016) in {r['generate']:.1f} s, loaded by "
         f"one full night of the whole nightly job in {r['night']:.1f} s (its own backup step: "
