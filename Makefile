@@ -76,19 +76,24 @@ $(POSTGRES_INITDB):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq postgresql
 
-# Exactly the locked versions: pip refuses any file whose hash differs. The lock is complete,
-# so pip resolves nothing (--no-deps: in hash mode pip's resolver cannot pin a dependency named
-# with an extra, like sqlglot[rs]). Enough for `make lock`, which needs only uv.
+# Exactly the locked versions, hashes checked. pip installs the locked uv alone, and uv the rest:
+# it fetches and unpacks in parallel and compiles the bytecode on every core, 15 s where pip
+# alone took 58 (the files installed are the same). The lock is complete, so nothing is resolved
+# (--no-deps: in hash mode a resolver cannot pin a dependency named with an extra, like
+# sqlglot[rs]). The bytecode is compiled now because this machine sets PYTHONDONTWRITEBYTECODE:
+# without it, every process would compile what it imports.
 $(LOCKED): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	awk '/^uv==/, !/\\$$/' $(LOCK) > $(VENV)/uv-requirement.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(VENV)/uv-requirement.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes --no-deps --compile-bytecode -r $(LOCK)
 	touch $@
 
-# Then the project itself, built with the locked setuptools; `pip check` proves that everything
-# fits together, and fails while pyproject.toml asks for what the lock lacks.
+# Then the project itself, built with the locked setuptools; `uv pip check` proves that
+# everything fits together, and fails while pyproject.toml asks for what the lock lacks.
 $(INSTALLED): $(LOCKED) pyproject.toml
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(BIN)/pip check --disable-pip-version-check \
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/uv pip check --quiet --python $(BIN)/python \
 		|| { echo "requirements.lock does not meet pyproject.toml: run make lock"; exit 1; }
 	touch $@
 
