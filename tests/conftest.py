@@ -3,6 +3,7 @@
 import fcntl
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -10,10 +11,12 @@ import pytest
 
 from orchestration.cli import prepare
 from orchestration.settings import (
+    DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
     Settings,
 )
+from orchestration.transform.dbt_process import PARTIAL_PARSE, in_warehouse_folder
 
 # Real loopback servers (webhook receiver, SMTP inbox) shared by the alert tests, and a real
 # PostgreSQL server (tests/postgres.py) for the tests of the second engine.
@@ -118,6 +121,25 @@ def refresh(settings: Settings):
     from orchestration.automation.run import run_nightly_refresh
 
     return run_nightly_refresh(settings)
+
+
+def dbt(warehouse: Path, target: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    """dbt's command line on the DuckDB file ``warehouse``, as the night runs it: in the file's
+    folder and from ``barometer prepare``'s partial parse (a parse of every file is about 3 s
+    more), with a ``target`` folder of its own, so the prepared manifest stays. ``env`` adds
+    variables to this process's."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DBT_PROJECT_DIR / "target" / PARTIAL_PARSE, target / PARTIAL_PARSE)
+    folder, variables = in_warehouse_folder(
+        DBT_PROJECT_DIR, {**os.environ, **env, "BAROMETER_DUCKDB_PATH": str(warehouse)}
+    )
+    return subprocess.run(
+        [str(DBT_EXECUTABLE), *args],
+        cwd=folder,
+        env={**variables, "DBT_TARGET_PATH": str(target)},
+        capture_output=True,
+        text=True,
+    )
 
 
 def read_table(path: Path, table: str) -> list[tuple]:

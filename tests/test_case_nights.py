@@ -6,20 +6,18 @@ one would leave a stale row that `dbt build --full-refresh` of the same raw tabl
 """
 
 import csv
-import os
 import re
 import shutil
-import subprocess
 from datetime import datetime
 
 import dagster as dg
 import duckdb
 import pytest
-from conftest import refresh
+from conftest import dbt, refresh
 from test_cases_end_to_end import SAMPLE_CASES, case_settings
 
 from orchestration.definitions import build_definitions
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.sources.pseudonyms import pseudonym
 from orchestration.transform.dbt_process import STATE_VARIABLES
 
@@ -35,14 +33,6 @@ CASE_TABLES = [
 
 # Built by the first night only: the nights after it brought no new export.
 BAROMETER_TABLES = [("marts.fct_target_gap", "*"), ("marts.fct_scorecard", "*")]
-
-
-def dbt(settings, tmp_path, *args: str) -> subprocess.CompletedProcess:
-    """dbt on this warehouse, with its own target folder (the prepared manifest stays)."""
-    env = {**os.environ, **settings.subprocess_env(), "DBT_TARGET_PATH": str(tmp_path / "target")}
-    return subprocess.run(
-        [str(DBT_EXECUTABLE), *args], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
-    )
 
 
 def rows(path, table: str, columns: str = "*") -> list[tuple]:
@@ -203,7 +193,7 @@ def test_the_nights_equal_a_full_rebuild(nights, tmp_path, monkeypatch):
     settings, _, _ = nights
     rebuilt = copy_of(settings, tmp_path, monkeypatch)
     full = ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
-    result = dbt(rebuilt, tmp_path, *full)
+    result = dbt(rebuilt.warehouse_path, tmp_path / "target", *full)
     assert result.returncode == 0, result.stdout[-3000:]
     for table, columns in [*CASE_TABLES, *BAROMETER_TABLES]:
         assert rows(rebuilt.warehouse_path, table, columns) == rows(
@@ -318,7 +308,8 @@ def test_a_duplicate_fails_the_night_and_every_night_after_until_it_is_gone(
                     "from raw.case_events order by event_id limit 1",
                     [datetime(2030, 1, 2)],
                 )
-        result = dbt(copy, tmp_path, "build", "--exclude-resource-type", "unit_test")
+        build = ["build", "--exclude-resource-type", "unit_test"]
+        result = dbt(copy.warehouse_path, tmp_path / "target", *build)
         assert result.returncode != 0, night
         assert "FAIL 1 unique_since_consumed_stg_cases__events" in result.stdout, night
         # dbt skipped the consumer: its watermark still leaves the duplicate unread.
@@ -337,6 +328,6 @@ def test_without_its_consumer_the_uniqueness_test_checks_every_row(nights, tmp_p
         )
         con.execute("drop table intermediate.int_citizens_changed")
     selection = "int_case_events_resolved,test_name:unique_since_consumed"
-    result = dbt(copy, tmp_path, "test", "--select", selection)
+    result = dbt(copy.warehouse_path, tmp_path / "target", "test", "--select", selection)
     assert result.returncode != 0
     assert "FAIL 1 unique_since_consumed_int_case_events_resolved" in result.stdout

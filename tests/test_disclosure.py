@@ -3,14 +3,13 @@ on hand-made marts, and on random small cohorts run through the real parser and 
 
 import hashlib
 import json
-import os
-import subprocess
 from datetime import datetime
 
 import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+from conftest import dbt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,7 @@ from orchestration.definitions import build_definitions
 from orchestration.quality.checks import case_disclosure_checks
 from orchestration.quality.disclosure import find_disclosures
 from orchestration.raw import cases as raw_cases
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, REFERENCE_DIR
+from orchestration.settings import REFERENCE_DIR
 from orchestration.sources.cases import (
     describe_extract,
     load_case_programmes,
@@ -110,14 +109,11 @@ CASE_CHAIN = [
 def case_sql(tmp_path_factory) -> list[tuple[str, str, str]]:
     """The SQL dbt runs for the case chain on a first build: (kind, relation, select)."""
     target = tmp_path_factory.mktemp("dbt_target")
-    subprocess.run(
-        [str(DBT_EXECUTABLE), "compile", "--quiet", "--target-path", str(target),
-         "--select", *CASE_CHAIN],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "BAROMETER_DUCKDB_PATH": str(target / "warehouse.duckdb"),
-             "BAROMETER_MIN_CELL": "5"},
-        check=True,
+    compiled = dbt(
+        target / "warehouse.duckdb", target, "compile", "--quiet", "--select", *CASE_CHAIN,
+        BAROMETER_MIN_CELL="5",
     )  # fmt: skip
+    assert compiled.returncode == 0, compiled.stdout[-3000:]
     nodes = json.loads((target / "manifest.json").read_text())["nodes"].values()
     by_name = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
     return [

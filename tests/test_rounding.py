@@ -1,25 +1,18 @@
 """The warehouse's one rounding rule (dbt_project/macros/rounding.sql), compiled by dbt and run
 by DuckDB, against Python's exact decimal rounding half away from zero."""
 
-import os
-import subprocess
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import duckdb
 import pytest
-
-from orchestration.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from conftest import dbt
 
 
 def compile_sql(tmp_path, jinja: str) -> str:
-    result = subprocess.run(
-        [str(DBT_EXECUTABLE), "compile", "--quiet", "--output", "text", "--inline", jinja,
-         "--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "BAROMETER_DUCKDB_PATH": str(tmp_path / "scratch.duckdb")},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    command = ["compile", "--quiet", "--output", "text", "--inline", jinja]
+    result = dbt(tmp_path / "warehouse.duckdb", tmp_path / "target", *command)
+    assert result.returncode == 0, result.stdout[-3000:]
     return result.stdout.strip()
 
 
