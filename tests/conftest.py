@@ -37,12 +37,11 @@ WORKER_GROUPS = {
     "tests/test_postgres_shared.py": "postgres",
 }
 # The dearest units first (their whole nights, by --durations), so that the workers end
-# together; the rest follow in the order collected. The second worker starts with a unit whose
-# first tests need no `published` night: the first worker is making it meanwhile.
+# together; the rest follow in the order collected.
 DEAREST_FIRST = [
     "postgres",
-    "tests/test_cases_end_to_end.py",
     "tests/test_case_nights.py",
+    "tests/test_cases_end_to_end.py",
     "tests/test_report.py",
     "tests/test_generations.py",
     "tests/test_faults.py",
@@ -150,30 +149,8 @@ def read_table(path: Path, table: str) -> list[tuple]:
 
 @pytest.fixture(scope="session")
 def published(tmp_path_factory) -> Settings:
-    """One successful refresh of the sample exports, shared read-only by many tests.
-
-    Under pytest-xdist the first worker to get here runs the night, under a lock, in the folder
-    all the run's workers share (as ``dbt_manifest`` parses); each worker then reads a copy of
-    its own, so no DuckDB file is open in two workers at once."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:
-        return sample_night(tmp_path_factory.mktemp("published"))
-    shared = tmp_path_factory.getbasetemp().parent / f"published-{run}"
-    succeeded = Path(f"{shared}.succeeded")
-    with open(f"{shared}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not succeeded.exists():
-            shutil.rmtree(shared, ignore_errors=True)  # a failed night of another worker
-            sample_night(shared)
-            succeeded.touch()
+    """One successful refresh of the sample exports, shared read-only by many tests."""
     root = tmp_path_factory.mktemp("published")
-    shutil.copytree(shared, root, symlinks=True, dirs_exist_ok=True)
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        return use_folders(monkeypatch, root / "warehouse", root / "source")
-
-
-def sample_night(root: Path) -> Settings:
-    """The sample exports refreshed in ``root/warehouse``; the night must succeed."""
     shutil.copytree(SAMPLE_EXPORTS, root / "source")
     with pytest.MonkeyPatch.context() as monkeypatch:
         settings = use_folders(monkeypatch, root / "warehouse", root / "source")
