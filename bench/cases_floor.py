@@ -79,6 +79,9 @@ def run_floor(warehouse: Path, cases: Path, compiled: Path) -> None:
     for extract in find_extracts(cases):
         with read_extract(extract, key, load_case_programmes(REFERENCE_DIR)) as parsed:
             raw_cases.load_extract(con, parsed, loaded_at, key_fingerprint(key))
+    # On disk before the models run, as the night's extract step leaves them when it closes the
+    # file: rows not yet checkpointed stay in DuckDB's memory, which the night's dbt never holds.
+    con.execute("checkpoint")
     extracted = time.monotonic()
     for schema in ("staging", "intermediate", "marts"):
         con.execute(f"create schema if not exists {schema}")
