@@ -67,7 +67,7 @@ class Settings:
     # 5(1)(e), raw/erasure.py).
     case_retention_years: int = 15
     min_cell: int = 5
-    duckdb_memory_limit: str = "2GB"
+    duckdb_memory_limit: str = "1GB"
     report_municipality: str = "101"
     pages_port: int = 3001
     report_all: bool = False  # the nightly report also writes every municipality's page

@@ -288,7 +288,7 @@ SETTINGS_VARIABLES = (
     Variable("BAROMETER_MIN_CELL", "5", whole(SMALLEST_CELL_ALLOWED),
              f"a whole number of at least {SMALLEST_CELL_ALLOWED} "
              "(Danmarks Statistik's smallest publishable cell)"),
-    Variable("BAROMETER_DUCKDB_MEMORY_LIMIT", "2GB", duckdb_size,
+    Variable("BAROMETER_DUCKDB_MEMORY_LIMIT", "1GB", duckdb_size,
              "a DuckDB memory size of at least 100MiB, like 2GB, 512MiB or 80%"),
     Variable("BAROMETER_REPORT_MUNICIPALITY", "101", municipality_code,
              "the code of a municipality (like 101 or 751) in seeds/reference/municipalities.csv"),

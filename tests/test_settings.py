@@ -131,7 +131,7 @@ def test_defaults_are_valid_and_unchanged():
     assert settings.min_cell == 5
     assert settings.case_retention_years == 15
     assert settings.max_reject_share == 0.01
-    assert settings.duckdb_memory_limit == "2GB"
+    assert settings.duckdb_memory_limit == "1GB"
     assert settings.warehouse_dir == PROJECT_ROOT / "warehouse"
     assert settings.pseudonym_key == DEV_PSEUDONYM_KEY and settings.uses_default_pseudonym_key
     assert (settings.drop_dir, settings.source_urls, settings.dagster_home) == (None, (), None)

@@ -33,7 +33,7 @@ class DuckDBEngine(Engine):
     built_marts_schema = MARTS
 
     database: str
-    memory_limit: str = "2GB"
+    memory_limit: str = "1GB"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DuckDBEngine:
