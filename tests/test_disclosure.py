@@ -210,13 +210,11 @@ def resident(programme: str, sex: str = "M", birth: str = "1970-05-01", year: in
             "employed_after_days": None, "copies": 1}  # fmt: skip
 
 
-# Found by the test above on 2026-12-05, and not yet fixed. A programme whose citizens share one
-# sex and age band has margins equal to its one cell, so the suppression's rule, which looks at
-# each equation on its own (no equation with exactly one blank), leaves two equations that share
-# the same two blanks: (all, M, 45+) = 9 and (all, all, all) = 11 over the programmes, with
-# saerlov_ukraine's whole cohort (5) published, give its (M, 45+) as 9 - (11 - 5) = 3. The
-# nightly check (find_disclosures) finds it and the night publishes nothing: no value leaks,
-# but such a night fails until the data changes.
+# Found by the test above on 2026-12-05, when secondary suppression looked at each equation on
+# its own (no equation with exactly one blank). A programme whose citizens share one sex and age
+# band has margins equal to its one cell, so two equations could share the same two blanks:
+# (all, M, 45+) = 9 and (all, all, all) = 11 over the programmes, with saerlov_ukraine's whole
+# cohort (5) published, gave its (M, 45+) as 9 - (11 - 5) = 3.
 EQUAL_MARGINS = [
     *[resident("integrationsprogram")] * 5,
     resident("integrationsprogram", year=2017),
@@ -227,12 +225,6 @@ EQUAL_MARGINS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="secondary suppression checks each equation alone; two equations together give a "
-    "blank away (disclosure.py finds it, and the night then publishes nothing)",
-)
 def test_blanks_shared_by_two_equations_give_nothing_away(case_sql, tmp_path):
     write_extracts(tmp_path, EQUAL_MARGINS)
     con = build_marts(tmp_path, case_sql)

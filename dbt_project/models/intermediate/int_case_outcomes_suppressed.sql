@@ -6,83 +6,143 @@
     one outcome is published in another that shares its base.
 
     Primary: a cell resting on 1 to min_cell - 1 citizens is blanked.
-    Secondary: each cell is a member of three equations (one per dimension: a margin 'all'
-    equals the sum of the cells that differ from it only there). An equation with exactly one
-    blanked member would give that member away as the difference of the others, so its
-    smallest other member with citizens is blanked too; this repeats for a fixed number of
-    rounds. suppression_round says in which round a cell was blanked (0 = primary); the test
-    last_suppression_round_changed_nothing proves the last round found nothing left to do, and
-    no_single_suppressed_cell proves the fixed point. Zero cells are never used: a zero gives
-    nobody away. Cells of a too-young cohort publish nothing and take no part. -#}
+    Secondary: every primary cell is made a corner of a cube of blanks: two values in each
+    dimension (a margin 'all' may be one of them), eight cells, all blanked. Every equation
+    (a margin equals the sum of the cells that differ from it only in one dimension) meets such
+    a cube in none or two of its corners, so adding +d and -d around the cube, with the same sign
+    on a margin and its part, keeps every equation true: no corner follows from the published
+    cells, however the equations are combined (checking each equation alone is not enough: two
+    equations can share the same two blanks). Of the cubes through a primary cell, the one with
+    the fewest citizens newly blanked is taken. Zero cells are never used: a zero gives nobody
+    away. A dimension with no value but its margin (only in unit tests) spans no equation and
+    takes one value. Cells of a too-young cohort publish nothing and take no part. -#}
 {{ config(materialized='table') }}
-{%- set rounds = 8 -%}
 {%- set key = 'arrival_year, base_group, programme, sex, age_band' -%}
+{%- set dimensions = cell_dimensions() -%}
 
 with cells as (
     select * from {{ ref('int_case_outcomes_aggregated') }}
 ),
 
-members as (
-    {{ suppression_equations('cells') }}
-),
-
-round_0 as (
+states as (
     -- One state per base group and cell: the base its old-enough outcomes share.
     select
         {{ key }},
         max(base_citizens) as base_citizens,
-        case when max(base_citizens) between 1 and {{ min_cell() - 1 }} then 0 end
-            as suppression_round
+        max(base_citizens) between 1 and {{ min_cell() - 1 }} as is_primary
     from cells
     where not is_cohort_too_young
     group by {{ key }}
 ),
 
-{%- for round in range(1, rounds + 1) %}
-
-equations_{{ round }} as (
-    select members.*, state.base_citizens, state.suppression_round is not null as is_suppressed
-    from members
-    inner join round_{{ round - 1 }} as state using ({{ key }})
+candidates as (
+    -- The cells that can be a cube's corner: those with citizens.
+    select * from states where base_citizens > 0
 ),
+{%- for dimension in dimensions %}
 
-singles_{{ round }} as (
-    select arrival_year, base_group, dimension, equation
-    from equations_{{ round }}
-    group by arrival_year, base_group, dimension, equation
-    having count(*) >= 2 and count(*) filter (where is_suppressed) = 1
-),
-
-picks_{{ round }} as (
-    select distinct {{ key }}
-    from (
-        select
-            {{ key }},
-            row_number() over (
-                partition by arrival_year, base_group, dimension, equation
-                order by base_citizens, programme, sex, age_band
-            ) as pick_order
-        from equations_{{ round }}
-        where not is_suppressed and base_citizens > 0
-            and (arrival_year, base_group, dimension, equation) in (
-                select arrival_year, base_group, dimension, equation from singles_{{ round }}
-            )
-    ) as candidates
-    where pick_order = 1
-),
-
-round_{{ round }} as (
+{{ dimension }}_values as (
     select
-        state.{{ key | replace(', ', ', state.') }},
-        state.base_citizens,
-        coalesce(
-            state.suppression_round,
-            case when picks.base_group is not null then {{ round }} end
-        ) as suppression_round
-    from round_{{ round - 1 }} as state
-    left join picks_{{ round }} as picks using ({{ key }})
+        arrival_year,
+        base_group,
+        {{ dimension }},
+        count(*) over (partition by arrival_year, base_group) as values_in_dimension
+    from (select distinct arrival_year, base_group, {{ dimension }} from candidates) as used
 ),
 {%- endfor %}
+
+cubes as (
+    -- Every cube through a primary cell: a second value per dimension.
+    select
+        blank.arrival_year,
+        blank.base_group,
+        {%- for dimension in dimensions %}
+        blank.{{ dimension }} as {{ dimension }}_1,
+        second_{{ dimension }}.{{ dimension }} as {{ dimension }}_2{{ ',' if not loop.last }}
+        {%- endfor %}
+    from candidates as blank
+    {%- for dimension in dimensions %}
+    inner join {{ dimension }}_values as second_{{ dimension }}
+        on second_{{ dimension }}.arrival_year = blank.arrival_year
+        and second_{{ dimension }}.base_group = blank.base_group
+        and (second_{{ dimension }}.{{ dimension }} <> blank.{{ dimension }}
+            or second_{{ dimension }}.values_in_dimension = 1)
+    {%- endfor %}
+    where blank.is_primary
+),
+
+corners as (
+    select
+        cubes.*,
+        {%- for dimension in dimensions %}
+        case when corner.{{ dimension }}_bit = 1 then {{ dimension }}_2 else {{ dimension }}_1 end
+            as {{ dimension }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from cubes
+    cross join (
+        select *
+        {%- for dimension in dimensions %}
+        {{ 'from' if loop.first else 'cross join' }} (values (0), (1)) as {{ dimension }}_bits({{ dimension }}_bit)
+        {%- endfor %}
+    ) as corner
+),
+
+cube_costs as (
+    -- A cube is usable when all eight corners have citizens; its cost is the citizens it
+    -- newly blanks.
+    select
+        corners.arrival_year,
+        corners.base_group,
+        {%- for dimension in dimensions %}
+        {{ dimension }}_1, {{ dimension }}_2,
+        {%- endfor %}
+        sum(case when candidates.is_primary then 0 else candidates.base_citizens end) as cost
+    from corners
+    inner join candidates using ({{ key }})
+    group by
+        corners.arrival_year, corners.base_group
+        {%- for dimension in dimensions %}, {{ dimension }}_1, {{ dimension }}_2{% endfor %}
+    having count(*) = 8
+),
+
+chosen as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by arrival_year, base_group
+                    {%- for dimension in dimensions %}, {{ dimension }}_1{% endfor %}
+                order by cost
+                    {%- for dimension in dimensions %}, {{ dimension }}_2{% endfor %}
+            ) as preference
+        from cube_costs
+    ) as ranked
+    where preference = 1
+),
+
+blanked as (
+    select distinct corners.{{ key | replace(', ', ', corners.') }}
+    from corners
+    inner join chosen
+        on chosen.arrival_year = corners.arrival_year
+        and chosen.base_group = corners.base_group
+        {%- for dimension in dimensions %}
+        and chosen.{{ dimension }}_1 = corners.{{ dimension }}_1
+        and chosen.{{ dimension }}_2 = corners.{{ dimension }}_2
+        {%- endfor %}
+),
+
+decided as (
+    select
+        states.{{ key | replace(', ', ', states.') }},
+        case
+            when states.is_primary then 0
+            when blanked.base_group is not null then 1
+        end as suppression_round
+    from states
+    left join blanked using ({{ key }})
+),
 
 suppressed as (
     select
@@ -107,12 +167,11 @@ suppressed as (
         end as suppression_reason,
         case when not cells.is_cohort_too_young then state.suppression_round end
             as suppression_round,
-        {{ rounds }} as suppression_rounds,
         cells.is_cohort_too_young,
         {{ min_cell() }} as min_cell,
         cells.as_of_date
     from cells
-    left join round_{{ rounds }} as state using ({{ key }})
+    left join decided as state using ({{ key }})
 )
 
 select * from suppressed
