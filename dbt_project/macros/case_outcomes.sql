@@ -81,3 +81,22 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The eight corners of a suppression cube (int_case_outcomes_suppressed), as a relation named
+    corner: one bit per cell dimension picks the cube's first or second value there. -#}
+{% macro cube_corners() -%}
+    (
+        select *
+        {%- for dimension in cell_dimensions() %}
+        {{ 'from' if loop.first else 'cross join' }} (values (0), (1)) as {{ dimension }}_bits({{ dimension }}_bit)
+        {%- endfor %}
+    ) as corner
+{%- endmacro %}
+
+{#- A corner's cell: each dimension's first value (<dimension>_1) or second (<dimension>_2). -#}
+{% macro cube_corner() -%}
+    {%- for dimension in cell_dimensions() %}
+    case when corner.{{ dimension }}_bit = 1 then {{ dimension }}_2 else {{ dimension }}_1 end
+        as {{ dimension }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

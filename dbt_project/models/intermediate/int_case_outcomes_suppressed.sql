@@ -41,50 +41,48 @@ candidates as (
 ),
 {%- for dimension in dimensions %}
 
-{{ dimension }}_values as (
-    select
-        arrival_year,
-        base_group,
-        {{ dimension }},
-        count(*) over (partition by arrival_year, base_group) as values_in_dimension
-    from (select distinct arrival_year, base_group, {{ dimension }} from candidates) as used
+along_{{ dimension }} as (
+    -- The second values a primary cell's cube can take in this dimension: those of the cells
+    -- that differ from it only there and have citizens (or its own value, where the dimension
+    -- has no value but its margin).
+    select blank.{{ key | replace(', ', ', blank.') }}, other.{{ dimension }} as {{ dimension }}_2
+    from candidates as blank
+    inner join candidates as other
+        on other.arrival_year = blank.arrival_year
+        and other.base_group = blank.base_group
+        {%- for fixed in dimensions if fixed != dimension %}
+        and other.{{ fixed }} = blank.{{ fixed }}
+        {%- endfor %}
+    where blank.is_primary
+        and (other.{{ dimension }} <> blank.{{ dimension }} or not exists (
+            select 1 from candidates as elsewhere
+            where elsewhere.arrival_year = blank.arrival_year
+                and elsewhere.base_group = blank.base_group
+                and elsewhere.{{ dimension }} <> blank.{{ dimension }}))
 ),
 {%- endfor %}
 
 cubes as (
     -- Every cube through a primary cell: a second value per dimension.
     select
-        blank.arrival_year,
-        blank.base_group,
+        arrival_year,
+        base_group,
         {%- for dimension in dimensions %}
-        blank.{{ dimension }} as {{ dimension }}_1,
-        second_{{ dimension }}.{{ dimension }} as {{ dimension }}_2{{ ',' if not loop.last }}
+        {{ dimension }} as {{ dimension }}_1,
+        {{ dimension }}_2{{ ',' if not loop.last }}
         {%- endfor %}
-    from candidates as blank
-    {%- for dimension in dimensions %}
-    inner join {{ dimension }}_values as second_{{ dimension }}
-        on second_{{ dimension }}.arrival_year = blank.arrival_year
-        and second_{{ dimension }}.base_group = blank.base_group
-        and (second_{{ dimension }}.{{ dimension }} <> blank.{{ dimension }}
-            or second_{{ dimension }}.values_in_dimension = 1)
+    from along_{{ dimensions[0] }}
+    {%- for dimension in dimensions[1:] %}
+    inner join along_{{ dimension }} using ({{ key }})
     {%- endfor %}
-    where blank.is_primary
 ),
 
 corners as (
     select
         cubes.*,
-        {%- for dimension in dimensions %}
-        case when corner.{{ dimension }}_bit = 1 then {{ dimension }}_2 else {{ dimension }}_1 end
-            as {{ dimension }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ cube_corner() }}
     from cubes
-    cross join (
-        select *
-        {%- for dimension in dimensions %}
-        {{ 'from' if loop.first else 'cross join' }} (values (0), (1)) as {{ dimension }}_bits({{ dimension }}_bit)
-        {%- endfor %}
-    ) as corner
+    cross join {{ cube_corners() }}
 ),
 
 cube_costs as (
@@ -122,15 +120,9 @@ chosen as (
 ),
 
 blanked as (
-    select distinct corners.{{ key | replace(', ', ', corners.') }}
-    from corners
-    inner join chosen
-        on chosen.arrival_year = corners.arrival_year
-        and chosen.base_group = corners.base_group
-        {%- for dimension in dimensions %}
-        and chosen.{{ dimension }}_1 = corners.{{ dimension }}_1
-        and chosen.{{ dimension }}_2 = corners.{{ dimension }}_2
-        {%- endfor %}
+    select distinct arrival_year, base_group, {{ cube_corner() }}
+    from chosen
+    cross join {{ cube_corners() }}
 ),
 
 decided as (
