@@ -21,6 +21,7 @@ from orchestration.engines.duckdb.warehouse import (
     refresh_lock,
 )
 from orchestration.settings import Settings, apply_process_env
+from orchestration.transform.dbt_process import start_dbt_children
 
 
 def refresh(
@@ -53,6 +54,7 @@ def refresh(
             if night is not None:
                 _nothing_new(settings, night, out)
                 return 0
+            start_dbt_children()  # dbt's import, beside Dagster's and the steps before dbt
             # Only now Dagster, the engine and the alerts are imported (about a second).
             from orchestration.automation.alerting import send
 
