@@ -44,6 +44,8 @@ from typing import TextIO
 
 import yaml
 
+from orchestration.privacy import make_umask_private
+
 # The build's own results: `dbt docs generate` writes a run_results.json of its own after it.
 BUILD_RESULTS = "build_results.json"
 DOCS_PAGE = "static_index.html"
@@ -187,7 +189,10 @@ def _dbt_children() -> multiprocessing.context.ForkServerContext:
 
 def _child(argv: list[str], workdir: str, env: dict[str, str], output) -> None:
     """The dbt child, forked from the server: in the warehouse's folder with the night's
-    variables, everything it prints into the night's pipe, line by line."""
+    variables, everything it prints into the night's pipe, line by line. Its files are
+    private whatever umask the server started with (a fork keeps the server's, not the
+    night's)."""
+    make_umask_private()
     os.environ.clear()
     os.environ.update(env)
     os.chdir(workdir)
