@@ -16,13 +16,8 @@ from urllib.parse import quote
 
 from orchestration.automation.alerts import AlertConfig
 from orchestration.sources.tables import ReadLimits
-from orchestration.variables import (
-    LIBPQ_VARIABLES,
-    PROJECT_ROOT,
-    SETTINGS_VARIABLES,
-    engine_rules,
-    values_or_raise,
-)
+from orchestration.variable_parsers import LIBPQ_VARIABLES, PROJECT_ROOT
+from orchestration.variables import SETTINGS_VARIABLES, engine_rules, values_or_raise
 from orchestration.variables import ConfigError as ConfigError  # what a bad variable raises
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"

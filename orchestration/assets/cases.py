@@ -19,7 +19,7 @@ from orchestration.sources.cases import (
     read_extract,
 )
 from orchestration.sources.pseudonyms import CPR_MASK, CPR_SHAPED, key_fingerprint
-from orchestration.variables import duckdb_bytes
+from orchestration.variable_parsers import duckdb_bytes
 
 CITIZENS = dg.AssetKey(["raw", "case_citizens"])
 EVENTS = dg.AssetKey(["raw", "case_events"])
