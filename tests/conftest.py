@@ -42,13 +42,14 @@ DEAREST_FIRST = [
     "postgres",
     "tests/test_case_nights.py",
     "tests/test_cases_end_to_end.py",
-    "tests/test_report.py",
+    "tests/test_report_command.py",
     "tests/test_generations.py",
     "tests/test_faults.py",
     "tests/test_alerting_end_to_end.py",
     "tests/test_extract_sources.py",
     "tests/test_erasure.py",
     "tests/test_privacy.py",
+    "tests/test_report.py",
     "tests/test_backup.py",
 ]
 
