@@ -87,3 +87,56 @@ def test_rejected_records_are_left_out_and_a_file_changed_while_read_is_refused(
         )
         with pytest.raises(CaseExtractError, match="changed while it was read"):
             raw_cases.load_extract(con, parsed, datetime(2025, 1, 7, 2), "fingerprint")
+
+
+def test_a_run_of_several_nights_newest_first_merges_as_night_by_night(tmp_path):
+    # The case_extracts asset loads a run's extracts newest night first, in one transaction, so
+    # that no row is inserted that a later night replaces: the tables are the same.
+    nights = {
+        "events_20250106.csv": [
+            "1;010190-1234;visitation;2016-03-01;;;;0",
+            "2;010190-1234;virksomhedspraktik;2016-03-20;;;;0",
+            "3;010190-1234;igu;2016-04-01;;;;0",
+            "3;010190-1234;loentilskud;2016-04-02;;;;0",
+            "4;not-a-cpr;visitation;2016-03-01;;;;0",
+        ],
+        "events_20250107.csv": ["2;010190-1234;ordinaert_job;2016-03-22;;;;0"],
+        "events_20250108.csv": [
+            "1;010190-1234;kompetenceafklaring;2016-03-02;;;;0",
+            "5;010190-1234;uddannelse;2016-05-01;;;;0",
+        ],
+    }
+    for name, lines in nights.items():
+        (tmp_path / name).write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    extracts = [describe_extract(tmp_path / name) for name in nights]
+    assert [e.name for e in raw_cases.newest_first(extracts)] == list(reversed(nights))
+
+    def merged(database, runs):
+        with duckdb.connect(str(tmp_path / database)) as con:
+            raw_cases.ensure_case_tables(con)
+            for night, run in enumerate(runs):
+                con.execute("begin transaction")
+                for extract in run:
+                    with read_extract(extract, KEY, PROGRAMMES) as parsed:
+                        raw_cases.load_extract(con, parsed, datetime(2025, 1, 6 + night), "x")
+                con.execute("commit")
+            loads = con.execute(
+                "select source_file, records, rows_loaded, rows_rejected from raw.case_loads "
+                "order by 1"
+            ).fetchall()
+            return events(con), loads
+
+    night_by_night = merged("nightly.duckdb", [[extract] for extract in extracts])
+    one_run = merged("one_run.duckdb", [raw_cases.newest_first(extracts)])
+    assert one_run == night_by_night
+    assert night_by_night[0] == [
+        (1, "kompetenceafklaring", "events_20250108.csv", 2),
+        (2, "ordinaert_job", "events_20250107.csv", 2),
+        (3, "loentilskud", "events_20250106.csv", 5),
+        (5, "uddannelse", "events_20250108.csv", 3),
+    ]
+    assert night_by_night[1] == [
+        ("events_20250106.csv", 5, 4, 1),
+        ("events_20250107.csv", 1, 1, 0),
+        ("events_20250108.csv", 2, 2, 0),
+    ]

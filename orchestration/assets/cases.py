@@ -48,7 +48,7 @@ def _spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     required_resource_keys={"settings", "duckdb"},
 )
 def case_extracts(context: dg.AssetExecutionContext):
-    """Every extract not loaded yet (by sha256), in night order, in one transaction.
+    """Every extract not loaded yet (by sha256), in one transaction, newest night first.
 
     A file whose name, size and modification time equal those of a loaded file is that file and
     is not even hashed again (the nightly folder keeps the big initial extract); any other file
@@ -107,10 +107,11 @@ def case_extracts(context: dg.AssetExecutionContext):
         loads = []
         con.execute("begin transaction")
         try:
-            for extract in new:
+            for extract in raw_cases.newest_first(new):
                 with read_extract(extract, settings.pseudonym_key, programmes) as parsed:
                     loads.append(raw_cases.load_extract(con, parsed, loaded_at, fingerprint))
             con.execute("commit")
+            loads.reverse()  # in night order again, for the log and the metadata
         except CaseExtractError as error:
             con.execute("rollback")
             failure = dg.Failure(

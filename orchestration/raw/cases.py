@@ -14,16 +14,24 @@ Unlike the barometer's append-only snapshots, case extracts are nightly deltas, 
 
 Loading the same file again changes nothing, and loading the extracts night by night gives the
 same tables as loading them all at once.
+
+Several extracts loaded in one transaction (a first load, a night after an outage) go newest night
+first (``newest_first``): a row that a later night replaces is then never inserted, rather than
+inserted and deleted. DuckDB commits the bulk rows of a transaction as the blocks it has already
+written, unless the transaction deleted some of them: then it writes every one of them again at
+commit (24 s of a 126 s first load of 30 M events).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
+import pyarrow as pa
 
-from orchestration.sources.cases import CaseExtractError, ParsedExtract, Reject
+from orchestration.sources.cases import CaseExtractError, Extract, ParsedExtract, Reject
 
 CASE_LOADS = "raw.case_loads"
 CASE_CITIZENS = "raw.case_citizens"
@@ -146,17 +154,27 @@ def load_extract(
     extract = parsed.extract
     table = CASE_EVENTS if extract.kind == "events" else CASE_CITIZENS
     stamp = [extract.extract_date, extract.name, loaded_at]
-    con.register("case_batches", parsed.batches())
+    # An event's version from a later night, already in the table, wins: this extract's version
+    # is read but not inserted. (`not in`: an anti join takes twice as long over the stream. A
+    # citizen's key holds the night, so no other night has a version of it.)
+    replaced = (
+        f"where event_id not in (select event_id from {table} where extract_date > ?)"
+        if table == CASE_EVENTS
+        else ""
+    )
+    batches = _CountedBatches(parsed.batches())
+    con.register("case_batches", batches.reader)
     try:
-        rows = con.execute(
+        con.execute(
             f"insert into {table} by name "
             "select *, ?::date as extract_date, ? as source_file, ?::timestamp as loaded_at "
-            "from case_batches",
-            stamp,
-        ).fetchone()[0]
+            f"from case_batches {replaced}",
+            stamp + ([extract.extract_date] if replaced else []),
+        ).fetchall()
     finally:
         con.unregister("case_batches")
         parsed.release()
+    rows = batches.rows
     if rows != parsed.records - len(parsed.rejects):
         # The rows pass leaves out the records the first pass rejected, by number: a file that
         # changed between the passes is refused, never loaded half-checked.
@@ -169,7 +187,7 @@ def load_extract(
     ).fetchall()
     rows -= len(erased)
     rejects = parsed.rejects + [Reject(extract.name, line, ERASED_REASON) for (line,) in erased]
-    _keep_latest_versions(con, table, extract.name, loaded_at)
+    _keep_latest_versions(con, table, extract.name, loaded_at, extract.extract_date)
     # Keyed by the file's sha256 too: a forced re-load of the same file does not double them.
     for log_table in (CASE_REJECTS, CASE_LOADS):
         con.execute(f"delete from {log_table} where source_sha256 = ?", [extract.sha256]).fetchall()
@@ -203,20 +221,26 @@ def load_extract(
 
 
 def _keep_latest_versions(
-    con: duckdb.DuckDBPyConnection, table: str, source_file: str, loaded_at: datetime
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source_file: str,
+    loaded_at: datetime,
+    extract_date: date,
 ) -> None:
     """Delete every older version of the keys this load touched: a merge, not an append.
 
-    A key has versions to choose from when this load holds it twice or another load holds it
-    too. When no other load has rows (the first, big extract into an empty table), only the
-    first can be: one aggregation over this load. Otherwise (a night's few thousand rows) the
-    keys this load touched are looked up among all rows, the hash table built on those keys.
-    Then only the rows of keys with versions are ranked, latest first.
+    A key has versions to choose from when this load holds it twice or another load of the
+    same night or before holds it too (a later night's version kept this one out). When no
+    such load has rows (the first, big extract, even after the later nights of its run), only
+    the first can be: one aggregation over this load. Otherwise (a night's few thousand rows)
+    the keys this load touched are looked up among all rows, the hash table built on those
+    keys. Then only the rows of keys with versions are ranked, latest first.
     """
     key = ", ".join(_KEYS[table])
     this_load = "source_file = ? and loaded_at = ?"
     others = con.execute(
-        f"select count(*) from {table} where not ({this_load})", [source_file, loaded_at]
+        f"select count(*) from {table} where not ({this_load}) and extract_date <= ?",
+        [source_file, loaded_at, extract_date],
     ).fetchone()[0]
     if others:
         versioned = f"""
@@ -238,6 +262,26 @@ def _keep_latest_versions(
         """,
         [source_file, loaded_at],
     ).fetchall()
+
+
+def newest_first(extracts: Sequence[Extract]) -> list[Extract]:
+    """The order to load several extracts in one transaction: newest night first, so that no
+    row is inserted that a later night replaces (the module's docstring)."""
+    return sorted(extracts, key=lambda extract: extract.extract_date)[::-1]
+
+
+class _CountedBatches:
+    """The rows of an extract as the insert reads them, counted: the rows a later night
+    replaces are read, and count as loaded, but are not inserted."""
+
+    def __init__(self, batches: pa.RecordBatchReader):
+        self.rows = 0
+        self.reader = pa.RecordBatchReader.from_batches(batches.schema, self._counted(batches))
+
+    def _counted(self, batches: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            self.rows += batch.num_rows
+            yield batch
 
 
 def table_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
