@@ -155,10 +155,12 @@ def load_extract(
     table = CASE_EVENTS if extract.kind == "events" else CASE_CITIZENS
     stamp = [extract.extract_date, extract.name, loaded_at]
     # An event's version from a later night, already in the table, wins: this extract's version
-    # is read but not inserted. (`not in`: an anti join takes twice as long over the stream. A
-    # citizen's key holds the night, so no other night has a version of it.)
+    # is read but not inserted. (`not in`: an anti join takes twice as long over the stream; a
+    # null id, which the parser rejects, would still reach the insert and fail it. A citizen's
+    # key holds the night, so no other night has a version of it.)
     replaced = (
-        f"where event_id not in (select event_id from {table} where extract_date > ?)"
+        "where event_id is null or event_id not in "
+        f"(select event_id from {table} where extract_date > ?)"
         if table == CASE_EVENTS
         else ""
     )
