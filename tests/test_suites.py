@@ -1,11 +1,20 @@
 """The expectation suites in expectations/ are valid GE suites that gate the right tables."""
 
+import dataclasses
+import json
+import multiprocessing
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-from orchestration.quality.data_docs import earlier_pass, write_data_docs
+from orchestration.quality.data_docs import earlier_pass, write_suite_page
 from orchestration.quality.suites import load_suites, reference_parameters
 from orchestration.quality.validation import build_expectations, fingerprint, validate_frame
+from orchestration.quality.validators import Validations
 from orchestration.settings import EXPECTATIONS_DIR, REFERENCE_DIR
 
 SUITES = load_suites(EXPECTATIONS_DIR)
@@ -100,7 +109,7 @@ def test_a_verdict_is_found_again_only_for_the_same_rows_suite_and_parameters(tm
     result = validate_frame(frame, suite, parameters)
     assert result.success
     passed = fingerprint(frame, suite, parameters)
-    write_data_docs(tmp_path, result, "run-1", passed)
+    write_suite_page(tmp_path, result, "run-1", passed)
 
     assert earlier_pass(tmp_path, suite.name, fingerprint(frame.copy(), suite, parameters))
     # No suite reads the order of the rows (aggregated batches come in any order).
@@ -127,6 +136,87 @@ def test_a_failed_verdict_is_never_found_again(tmp_path):
     result = validate_frame(frame, suite, parameters)
     assert not result.success
     failed = fingerprint(frame, suite, parameters)
-    write_data_docs(tmp_path, result, "run-1", failed)
+    write_suite_page(tmp_path, result, "run-1", failed)
 
     assert earlier_pass(tmp_path, suite.name, failed) is None
+
+
+def test_a_gate_validates_in_children_with_the_verdicts_pages_and_privacy_of_its_own(tmp_path):
+    """Two suites side by side (quality/validators.py), in a fresh process like a night's:
+    the same verdicts as GE in this process, each page written private, and GE never imported
+    by the process that asked."""
+    script = tmp_path / "gate.py"
+    script.write_text(
+        f"""
+import json, sys
+from pathlib import Path
+import pandas as pd
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_suites import SUITES, municipalities
+from orchestration.quality.suites import reference_parameters
+from orchestration.quality.validation import fingerprint
+from orchestration.quality.validators import Validations
+from orchestration.settings import REFERENCE_DIR
+
+if __name__ == "__main__":
+    suite = next(s for s in SUITES if s.table == "marts.dim_municipality")
+    parameters = reference_parameters(REFERENCE_DIR)
+    docs = Path(sys.argv[1])
+    verdicts = {{}}
+    with Validations(parameters, docs, "run-1") as validations:
+        started = [
+            (name, validations.start(frame, suite, fingerprint(frame, suite, parameters)))
+            for name, frame in (("good", municipalities()), ("short", municipalities().head(50)))
+        ]
+        for name, validation in started:
+            result, page = validation.result()
+            verdicts[name] = [result.success, [f.expectation for f in result.failed], str(page)]
+    verdicts["ge_imported_here"] = "great_expectations" in sys.modules
+    print(json.dumps(verdicts))
+"""
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "docs")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+    )
+    verdicts = json.loads(done.stdout.splitlines()[-1])
+
+    suite = next(s for s in SUITES if s.table == "marts.dim_municipality")
+    parameters = reference_parameters(REFERENCE_DIR)
+    for name, frame in (("good", municipalities()), ("short", municipalities().head(50))):
+        here = validate_frame(frame, suite, parameters)
+        assert verdicts[name][:2] == [here.success, [f.expectation for f in here.failed]]
+    assert verdicts["good"][0] and not verdicts["short"][0]
+    page = Path(verdicts["short"][2])
+    assert page.exists() and stat.S_IMODE(page.stat().st_mode) == 0o600
+    assert verdicts["ge_imported_here"] is False
+    assert done.stderr == ""
+
+
+def test_what_a_validation_child_raises_is_raised_by_the_gate(tmp_path):
+    suite = next(s for s in SUITES if s.table == "marts.dim_municipality")
+    broken = dataclasses.replace(
+        suite,
+        definition={
+            **suite.definition,
+            "expectations": [{"type": "expect_column_values_to_be_purple", "kwargs": {}}],
+        },
+    )
+    with Validations(reference_parameters(REFERENCE_DIR), tmp_path, "run-1") as validations:
+        validation = validations.start(municipalities(), broken, "-")
+        with pytest.raises(RuntimeError, match="expect_column_values_to_be_purple"):
+            validation.result()
+
+
+def test_validations_still_running_stop_with_their_gate(tmp_path):
+    suite = next(s for s in SUITES if s.table == "marts.dim_municipality")
+    big = pd.concat([municipalities()] * 20_000, ignore_index=True)  # seconds of GE's work
+    with pytest.raises(KeyError), Validations({}, tmp_path, "run-1") as validations:
+        validation = validations.start(big, suite, "-")
+        raise KeyError("the gate failed reading the next batch")
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("validate")]
+    with pytest.raises(RuntimeError, match=r"stopped without a verdict \(exit code -9\)"):
+        validation.result()

@@ -13,6 +13,7 @@ import duckdb
 
 from orchestration.automation.night_log import Tee, night_log_path, open_log
 from orchestration.automation.nothing_new import GoodNight, nothing_new, nothing_new_reason
+from orchestration.children import start_children
 from orchestration.engines import EngineError, engine_for
 from orchestration.engines.duckdb.warehouse import (
     WarehouseError,
@@ -21,7 +22,6 @@ from orchestration.engines.duckdb.warehouse import (
     refresh_lock,
 )
 from orchestration.settings import Settings, apply_process_env
-from orchestration.transform.dbt_process import start_dbt_children
 
 
 def refresh(
@@ -54,7 +54,7 @@ def refresh(
             if night is not None:
                 _nothing_new(settings, night, out)
                 return 0
-            start_dbt_children()  # dbt's import, beside Dagster's and the steps before dbt
+            start_children()  # dbt's and GE's imports, beside Dagster's and the first steps
             # Only now Dagster, the engine and the alerts are imported (about a second).
             from orchestration.automation.alerting import send
 

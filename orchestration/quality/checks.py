@@ -9,10 +9,11 @@ import pandas as pd
 
 from orchestration.automation.faults import disk_faults
 from orchestration.engines import engine_for
-from orchestration.quality.data_docs import earlier_pass, write_data_docs
+from orchestration.quality.data_docs import earlier_pass, write_index
 from orchestration.quality.disclosure import find_disclosures
 from orchestration.quality.suites import Suite, reference_parameters
-from orchestration.quality.validation import SuiteResult, fingerprint, validate_frame
+from orchestration.quality.validation import SuiteResult, fingerprint
+from orchestration.quality.validators import Validations
 from orchestration.settings import REFERENCE_DIR, Settings
 
 CHECK_NAME = "great_expectations"
@@ -53,41 +54,47 @@ def suite_checks(
             "max_reject_share": settings.max_reject_share,
         }
         docs_dir = settings.quality_docs_dir
-        for key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
-            suite = specs[key]
-            frame = getattr(context.resources, reader).frame(suite.batch_query)
-            validation = fingerprint(frame, suite, parameters)
-            earlier = earlier_pass(docs_dir, suite.name, validation)
-            if earlier:
+        place = engine_for(settings).published_place()
+        keys = sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string())
+        verdicts = []
+        with Validations(parameters, docs_dir, context.run.run_id) as validations:
+            for key in keys:
+                suite = specs[key]
+                frame = getattr(context.resources, reader).frame(suite.batch_query)
+                validation = fingerprint(frame, suite, parameters)
                 # The same rows, suite and parameters as a validation that passed: GE would
                 # pass them again (it is deterministic), so its verdict and page stand.
+                earlier = earlier_pass(docs_dir, suite.name, validation)
+                verdicts.append(earlier or validations.start(frame, suite, validation))
+            for key, verdict in zip(keys, verdicts, strict=True):
+                if isinstance(verdict, dict):
+                    yield dg.AssetCheckResult(
+                        asset_key=key.asset_key,
+                        check_name=CHECK_NAME,
+                        passed=True,
+                        severity=dg.AssetCheckSeverity.ERROR,
+                        metadata={
+                            **_reused_metadata(verdict),
+                            **_page(settings, docs_dir / f"{verdict['suite']}.html"),
+                        },
+                    )
+                    continue
+                # Written also for a failed suite, as the night's evidence: a full disk here
+                # is the fault table's line, not a traceback from GE's renderer.
+                with disk_faults(settings.warehouse_dir, place):
+                    result, docs = verdict.result()
+                    write_index(docs_dir)
+                if not result.success:
+                    context.log.error(describe_failure(result))
+                settings.kill_point(name)  # tests: killed inside the gate
                 yield dg.AssetCheckResult(
                     asset_key=key.asset_key,
                     check_name=CHECK_NAME,
-                    passed=True,
+                    passed=result.success,
                     severity=dg.AssetCheckSeverity.ERROR,
-                    metadata={
-                        **_reused_metadata(earlier),
-                        **_page(settings, docs_dir / f"{suite.name}.html"),
-                    },
+                    description=describe_failure(result) if not result.success else None,
+                    metadata={**_metadata(result), **_page(settings, docs)},
                 )
-                continue
-            result = validate_frame(frame, suite, parameters)
-            if not result.success:
-                context.log.error(describe_failure(result))
-            # Written also for a failed suite, as the night's evidence: a full disk here is
-            # the fault table's line, not a traceback from GE's renderer.
-            with disk_faults(settings.warehouse_dir, engine_for(settings).published_place()):
-                docs = write_data_docs(docs_dir, result, context.run.run_id, validation)
-            settings.kill_point(name)  # tests: killed inside the gate
-            yield dg.AssetCheckResult(
-                asset_key=key.asset_key,
-                check_name=CHECK_NAME,
-                passed=result.success,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=describe_failure(result) if not result.success else None,
-                metadata={**_metadata(result), **_page(settings, docs)},
-            )
 
     return _checks
 

@@ -35,8 +35,10 @@ def earlier_pass(docs_dir: Path, suite: str, fingerprint: str) -> dict | None:
     return summary if summary["success"] and summary.get("fingerprint") == fingerprint else None
 
 
-def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str, fingerprint: str) -> Path:
-    """Write the suite's page and refresh the index; returns the suite's page."""
+def write_suite_page(docs_dir: Path, result: SuiteResult, run_id: str, fingerprint: str) -> Path:
+    """Write the suite's page and its summary; returns the page. Suites are validated side by
+    side (quality/validators.py), so the index and the static files are another step's:
+    ``write_index``."""
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.render.renderer import ValidationResultsPageRenderer
 
@@ -46,7 +48,6 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str, fingerprin
     # The page's "Run Name" and "Run Time": the Dagster run that validated, not GE's __none__.
     result.validation.meta["run_id"] = RunIdentifier(run_name=run_id, run_time=validated_at)
     document = ValidationResultsPageRenderer().render(result.validation)
-    docs_static.install(docs_dir)
     _write(page, docs_static.offline(_page_view().render(document)))
     summary = {
         "suite": result.suite,
@@ -59,8 +60,13 @@ def write_data_docs(docs_dir: Path, result: SuiteResult, run_id: str, fingerprin
         "fingerprint": fingerprint,
     }
     _write(docs_dir / f"{result.suite}.json", json.dumps(summary, indent=2))
-    _write(docs_dir / INDEX, _index(docs_dir))
     return page
+
+
+def write_index(docs_dir: Path) -> None:
+    """The static files the pages load, and the index of every suite's latest validation."""
+    docs_static.install(docs_dir)
+    _write(docs_dir / INDEX, _index(docs_dir))
 
 
 @functools.cache

@@ -18,11 +18,9 @@ when the project's files, the variables, every source's newest row and row count
 recorded build found them, and no erasure asked for a rebuild, dbt would select nothing, and
 its import, parse and freshness queries (about 3 s) are skipped with the child.
 
-The child is forked from a server process that has imported dbt (multiprocessing's forkserver),
+The child is forked from the night's server process, which has imported dbt (children.py),
 and runs in the warehouse's folder, with ``DBT_PROJECT_DIR`` and ``DBT_PROFILES_DIR`` naming the
-project (``run_dbt_night``). The server is started once a process, as a night starts
-(``start_dbt_children``), so that dbt's import (about 1.7 s) runs beside the extracts and the
-gates; a process that runs many nights (the tests, ``barometer dev``) imports dbt once.
+project (``run_dbt_night``).
 """
 
 from __future__ import annotations
@@ -30,8 +28,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -44,6 +40,7 @@ from typing import TextIO
 
 import yaml
 
+from orchestration.children import children, freeze_imports
 from orchestration.privacy import make_umask_private
 
 # The build's own results: `dbt docs generate` writes a run_results.json of its own after it.
@@ -136,9 +133,9 @@ def run_dbt_night(
     argv = [str(target_path), "yes" if docs else "no", state, *args]
     workdir, env = in_warehouse_folder(project_dir, env)
     tail: deque[str] = deque(maxlen=15)
-    children = _dbt_children()
-    reader, writer = children.Pipe(duplex=False)
-    child = children.Process(target=_child, args=(argv, str(workdir), env, writer))
+    forked = children()
+    reader, writer = forked.Pipe(duplex=False)
+    child = forked.Process(target=_child, args=(argv, str(workdir), env, writer))
     child.start()
     writer.close()  # the child's copy is the only writer left: its exit ends the lines
     try:
@@ -173,25 +170,12 @@ def run_dbt_night(
     )
 
 
-def start_dbt_children() -> None:
-    """Start the server this process forks its dbt children from; it imports dbt in the
-    background, and once."""
-    _dbt_children()
-    multiprocessing.forkserver.ensure_running()
-
-
-def _dbt_children() -> multiprocessing.context.ForkServerContext:
-    """The forkserver, importing dbt (and this module) when it starts."""
-    children = multiprocessing.get_context("forkserver")
-    children.set_forkserver_preload([__name__, "dbt.cli.main"])
-    return children
-
-
 def _child(argv: list[str], workdir: str, env: dict[str, str], output) -> None:
     """The dbt child, forked from the server: in the warehouse's folder with the night's
     variables, everything it prints into the night's pipe, line by line. Its files are
     private whatever umask the server started with (a fork keeps the server's, not the
     night's)."""
+    freeze_imports()
     make_umask_private()
     os.environ.clear()
     os.environ.update(env)
