@@ -23,6 +23,7 @@ PRELOAD = [
     "great_expectations.render.renderer",
     "orchestration.transform.dbt_process",
     "dbt.cli.main",
+    "orchestration.children_server",
 ]
 
 
