@@ -5,8 +5,8 @@ Expectations for the gates (quality/validators.py).
 The server is started once a process, as a night starts (``start_children``): its imports
 (about 4 s) run on the other core beside Dagster's set-up and the extracts, and a child then
 starts in milliseconds. A process that runs many nights (the tests, ``barometer dev``) imports
-them once. Children neither open a file of the night's nor hold a lock the night needs: a
-server or a child left by a killed night holds nothing.
+them once. The server itself opens no file of the night's and holds no lock: one left by a
+killed night holds nothing the next night needs, and it ends when the night's process does.
 """
 
 from __future__ import annotations

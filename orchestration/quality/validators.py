@@ -29,8 +29,6 @@ from orchestration.quality.validation import SuiteResult, validate_frame
 from orchestration.settings import TELEMETRY_OFF
 
 WORKERS = os.cpu_count() or 1  # GE computes on one core
-
-
 NO_VERDICT = (None, None, "", None)  # what a child that died sent
 
 
